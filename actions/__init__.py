@@ -1,0 +1,1 @@
+"""Rasa custom actions (rasa-sdk). Thin: they translate between the tracker and consult/."""

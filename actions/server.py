@@ -1,0 +1,40 @@
+"""Start the rasa-sdk action server after the model and index are loaded.
+
+``python -m actions.server --port 5055``: warming up first means the server
+only answers its health check once the first conversation can be served
+without a 10-second pause.  Logs are redacted (phone, ID, e-mail).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+
+from weiyuan.redact import install
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="weiyuan action server")
+    parser.add_argument("--port", type=int, default=5055)
+    args = parser.parse_args()
+    install(logging.INFO)
+    os.environ.setdefault("SANIC_HOST", "127.0.0.1")
+
+    from consult.service import get_consultant
+
+    consultant = get_consultant()
+    consultant.retriever.search("知识产权维权援助", k=1)  # load model, index and tokenizer now
+
+    from rasa_sdk.endpoint import create_app
+    from rasa_sdk.executor import ActionExecutor
+
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    # Only Rasa (on loopback) calls this server: no CORS. One process, so the warm model is the one serving.
+    app = create_app(executor, cors_origins=None)
+    app.run(host=os.environ["SANIC_HOST"], port=args.port, single_process=True, access_log=False, motd=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The human expert desk: routing, SLA clocks, replies into the chat, reusable answers back into the knowledge base."""

@@ -1,0 +1,116 @@
+"""Hotline agent lookup: search with filters, full article view, public citation pages."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+from aiohttp import web
+
+from gateway import keys
+from gateway.errors import ApiError
+from gateway.security import require
+from index.retriever import Hit, Retriever
+from index.schema import IP_TYPE_LABELS, KIND_LABELS, Chunk, Citation
+from index.textnorm import normalize
+
+routes = web.RouteTableDef()
+
+
+def highlight_terms(retriever: Retriever, query: str) -> list[str]:
+    """Query terms to highlight in passages (the page marks them; it never injects HTML)."""
+    terms = {t for t in retriever.tokenizer.tokens(normalize(query)) if len(t) >= 2}
+    for extra in retriever.synonyms.expansions(normalize(query)):
+        terms.update(t for t in re.split(r"\s+", extra) if len(t) >= 2)
+    return sorted(terms, key=len, reverse=True)[:20]
+
+
+def hit_json(hit: Hit) -> dict[str, Any]:
+    return {
+        "id": hit.id,
+        "kind": hit.kind,
+        "kind_label": KIND_LABELS.get(hit.kind, hit.kind),
+        "title": hit.title,
+        "heading": hit.heading,
+        "text": hit.text,
+        "score": round(hit.score, 6),
+        "citations": [{**c, "label": Citation(**c).label()} for c in hit.citations],
+        "ip_types": hit.ip_types,
+        "ip_labels": [IP_TYPE_LABELS.get(t, t) for t in hit.ip_types],
+        "region": hit.region,
+        "source": hit.source,
+        "services": hit.services,
+    }
+
+
+def chunk_json(chunk: Chunk) -> dict[str, Any]:
+    return {
+        "id": chunk.id,
+        "kind": chunk.kind,
+        "kind_label": KIND_LABELS.get(chunk.kind, chunk.kind),
+        "title": chunk.title,
+        "heading": chunk.heading,
+        "text": chunk.text,
+        "citations": [{**c.model_dump(), "label": c.label()} for c in chunk.citations],
+        "ip_types": chunk.ip_types,
+        "region": chunk.region,
+        "source": chunk.source,
+        "questions": [v.text for v in chunk.views if v.role == "question"],
+    }
+
+
+def _filter(value: str | None) -> str | None:
+    return value if value else None
+
+
+@routes.get("/api/search")
+@require("agent")
+async def search(request: web.Request) -> web.Response:
+    """Best passages for what the caller says, with filters (agents, experts, admins)."""
+    query = request.query.get("q", "").strip()
+    if not query:
+        raise ApiError(400, "请输入要检索的内容")
+    try:
+        k = max(1, min(int(request.query.get("k", "8")), 30))
+    except ValueError:
+        raise ApiError(400, "参数 k 应为整数") from None
+    retriever: Retriever = request.app[keys.RETRIEVER]
+    result = await asyncio.to_thread(
+        retriever.search,
+        query[:500],
+        k,
+        kind=_filter(request.query.get("kind")),
+        ip_type=_filter(request.query.get("ip_type")),
+        region=_filter(request.query.get("region")),
+    )
+    return web.json_response(
+        {
+            "query": query,
+            "confidence": round(result.confidence, 4),
+            "answerable": result.answerable,
+            "version": result.version,
+            "took_ms": result.timings_ms.get("total"),
+            "highlight": highlight_terms(retriever, query),
+            "hits": [hit_json(h) for h in result.hits],
+        }
+    )
+
+
+def lookup_chunk(retriever: Retriever, chunk_id: str | None, law: str | None, article: str | None) -> Chunk:
+    chunk = None
+    if chunk_id:
+        chunk = retriever.chunk(chunk_id)
+    elif law and article:
+        chunk = retriever.article(law, article)
+    if chunk is None:
+        raise ApiError(404, "找不到这条内容（可能已在新版本中删除）")
+    return chunk
+
+
+@routes.get("/api/chunk")
+async def get_chunk(request: web.Request) -> web.Response:
+    """Full text of an article or entry (public: the knowledge is public, the widget links to it)."""
+    retriever: Retriever = request.app[keys.RETRIEVER]
+    chunk = lookup_chunk(retriever, request.query.get("id"), request.query.get("law"), request.query.get("article"))
+    return web.json_response(chunk_json(chunk))

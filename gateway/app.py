@@ -1,0 +1,135 @@
+"""The aiohttp application: one front door for the widget, agents, experts and admins."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+
+from desk.service import Desk
+from gateway import admin, agent, chat, desk_routes, keys, pages
+from gateway.errors import ApiError, Handler, error_middleware
+from gateway.jobs import JobManager
+from gateway.openapi import openapi_routes
+from gateway.ratelimit import make_limiter
+from gateway.security import auth_middleware, headers_middleware
+from index.retriever import Retriever
+from store.db import Database
+from weiyuan.runtime import make_retriever
+from weiyuan.settings import Settings
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).resolve().parent
+
+#: Paths other sites may call from the browser (the widget); everything else is same-origin only.
+PUBLIC_CROSS_ORIGIN = ("/api/chat/",)
+
+
+def cors_middleware(settings: Settings) -> object:
+    allowed = {o.rstrip("/") for o in settings.gateway.allowed_origins}
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        origin = (request.headers.get("Origin") or "").rstrip("/")
+        cross = bool(origin) and origin != f"{request.scheme}://{request.host}"
+        if cross and request.path.startswith(PUBLIC_CROSS_ORIGIN):
+            if origin not in allowed and "*" not in allowed:
+                raise ApiError(403, "该网站未被允许嵌入咨询窗口（请管理员把它加入 gateway.allowed_origins）")
+            headers = {
+                "Access-Control-Allow-Origin": origin,
+                "Vary": "Origin",
+                "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+                "Access-Control-Allow-Headers": "Content-Type",
+                "Access-Control-Max-Age": "600",
+            }
+            if request.method == "OPTIONS":
+                return web.Response(status=204, headers=headers)
+            response = await handler(request)
+            response.headers.update(headers)
+            return response
+        return await handler(request)
+
+    return middleware
+
+
+def create_app(settings: Settings, retriever: Retriever | None = None) -> web.Application:
+    app = web.Application(
+        client_max_size=4 * 1024 * 1024,
+        middlewares=[error_middleware, headers_middleware, cors_middleware(settings), auth_middleware],  # type: ignore[list-item]
+    )
+    app[keys.SETTINGS] = settings
+    app[keys.DB] = Database(settings.database_url)
+    app[keys.RETRIEVER] = retriever or make_retriever(settings)
+    app[keys.JOBS] = JobManager(settings, app[keys.RETRIEVER])
+    app[keys.DESK] = Desk(settings, app[keys.DB])
+    gateway = settings.gateway
+    app[keys.CHAT_LIMITER] = make_limiter(
+        gateway.redis_url, gateway.chat_per_minute, gateway.chat_burst, "weiyuan:chat:"
+    )
+    app[keys.LOGIN_LIMITER] = make_limiter(
+        gateway.redis_url, gateway.login_attempts_per_minute, gateway.login_attempts_per_minute, "weiyuan:login:"
+    )
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+    )
+    app.add_routes(chat.routes)
+    app.add_routes(agent.routes)
+    app.add_routes(admin.routes)
+    app.add_routes(pages.routes)
+    app.add_routes(desk_routes.routes)
+    app.add_routes(openapi_routes)
+    app.router.add_static("/static", HERE / "static", append_version=False)
+    app.cleanup_ctx.append(_lifecycle)
+    app.cleanup_ctx.append(desk_routes.sweeper)
+    return app
+
+
+async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
+    db: Database = app[keys.DB]
+    await asyncio.to_thread(db.upgrade)
+    app[keys.HTTP] = aiohttp.ClientSession()
+    retriever: Retriever = app[keys.RETRIEVER]
+    # load the model and index now, so the first search is fast
+    await asyncio.to_thread(_warm, retriever)
+    yield
+    await app[keys.HTTP].close()
+    for key in (keys.CHAT_LIMITER, keys.LOGIN_LIMITER):
+        close = getattr(app[key], "close", None)
+        if close is not None:
+            await close()
+
+
+def _warm(retriever: Retriever) -> None:
+    try:
+        retriever.search("知识产权维权援助", k=1)
+    except Exception as exc:
+        log.warning("search not ready yet: %s", exc)
+
+
+class AccessLogger(AbstractAccessLogger):
+    """Method, path (never the query string: it carries what callers said), status, time."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info("%s %s %s %.1fms", request.method, request.path, response.status, time * 1000)
+
+
+def run(settings: Settings) -> None:
+    from weiyuan.redact import install
+
+    install(logging.INFO)
+    web.run_app(
+        create_app(settings),
+        host=settings.server.host,
+        port=settings.server.gateway_port,
+        access_log_class=AccessLogger,
+        print=None,
+    )

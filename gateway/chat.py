@@ -1,0 +1,176 @@
+"""The public chat API behind the website widget.
+
+The widget keeps a random conversation id in the embedding site's
+localStorage; every message is stored here first (nothing is lost if Rasa
+is down) and relayed to Rasa's REST channel; Rasa's replies (text plus
+metadata) are stored too, so the widget can replay the conversation after a
+reload and pick up replies that arrive later (an expert's, after a hand-over).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy import select
+
+from consult.messages import pair_rest_messages
+from gateway import keys
+from gateway.errors import ApiError
+from store.db import Database
+from store.models import ChatMessage, Feedback
+from weiyuan.redact import redact
+from weiyuan.settings import Settings
+
+SESSION_RE = re.compile(r"^w-[A-Za-z0-9_-]{16,40}$")
+routes = web.RouteTableDef()
+
+
+def message_json(message: ChatMessage) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "role": message.role,
+        "text": message.text,
+        "buttons": message.buttons or [],
+        "meta": message.meta or {},
+        "author": message.author,
+        "time": message.created_at.isoformat() if message.created_at else None,
+    }
+
+
+def client_key(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+async def _json(request: web.Request) -> dict[str, Any]:
+    try:
+        data = await request.json()
+    except Exception:
+        raise ApiError(400, "请求内容不是有效的 JSON") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "请求内容应为 JSON 对象")
+    return data
+
+
+def _session_of(value: object) -> str:
+    if not isinstance(value, str) or not SESSION_RE.match(value):
+        raise ApiError(400, "会话编号无效，请刷新页面")
+    return value
+
+
+def history(db: Database, conversation: str, after: int = 0, limit: int = 200) -> list[dict[str, Any]]:
+    with db.session() as session:
+        rows = session.scalars(
+            select(ChatMessage)
+            .where(ChatMessage.conversation_id == conversation, ChatMessage.id > after)
+            .order_by(ChatMessage.id)
+            .limit(limit)
+        )
+        return [message_json(m) for m in rows]
+
+
+def store_messages(db: Database, conversation: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    with db.session() as session:
+        stored = [ChatMessage(conversation_id=conversation, **row) for row in rows]
+        session.add_all(stored)
+        session.flush()
+        return [message_json(m) for m in stored]
+
+
+async def relay_to_rasa(app: web.Application, conversation: str, text: str) -> list[dict[str, Any]]:
+    """Send one user message to Rasa's REST channel; return the bot messages (text + metadata)."""
+    settings: Settings = app[keys.SETTINGS]
+    url = f"http://{settings.server.host}:{settings.server.rasa_port}/webhooks/rest/webhook"
+    http: aiohttp.ClientSession = app[keys.HTTP]
+    try:
+        async with http.post(
+            url,
+            json={"sender": conversation, "message": text, "metadata": {"channel": "widget"}},
+            timeout=aiohttp.ClientTimeout(total=60),
+        ) as response:
+            if response.status != 200:
+                raise ApiError(502)
+            output = await response.json()
+    except (aiohttp.ClientError, TimeoutError):
+        raise ApiError(502, "对话服务暂时不可用，您的消息已保存，请稍后重试") from None
+    return [
+        {"role": "bot", "text": m.text, "buttons": m.buttons, "meta": m.meta}
+        for m in pair_rest_messages(output if isinstance(output, list) else [])
+    ]
+
+
+@routes.post("/api/chat/start")
+async def start(request: web.Request) -> web.Response:
+    """Resume the conversation the browser remembers, or begin a new one."""
+    data = await _json(request)
+    db: Database = request.app[keys.DB]
+    existing = data.get("session")
+    if isinstance(existing, str) and SESSION_RE.match(existing):
+        return web.json_response({"session": existing, "messages": history(db, existing)})
+    return web.json_response({"session": "w-" + secrets.token_urlsafe(18), "messages": []})
+
+
+@routes.get("/api/chat/history")
+async def chat_history(request: web.Request) -> web.Response:
+    """Messages after ``after`` (the widget polls this for replies that arrive later)."""
+    conversation = _session_of(request.query.get("session"))
+    try:
+        after = int(request.query.get("after", "0"))
+    except ValueError:
+        raise ApiError(400, "参数 after 应为整数") from None
+    return web.json_response({"messages": history(request.app[keys.DB], conversation, after)})
+
+
+@routes.post("/api/chat/send")
+async def send(request: web.Request) -> web.Response:
+    """A user message: stored, relayed to the bot (unless an expert has the conversation)."""
+    settings: Settings = request.app[keys.SETTINGS]
+    if not await request.app[keys.CHAT_LIMITER].allow(client_key(request)):
+        raise ApiError(429, "您发送得太快了，请稍等几秒再发")
+    data = await _json(request)
+    conversation = _session_of(data.get("session"))
+    text = data.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ApiError(400, "消息不能为空")
+    text = text.strip()
+    if len(text) > settings.gateway.max_message_chars:
+        raise ApiError(413, f"消息太长了（最多 {settings.gateway.max_message_chars} 个字），请分几次发送")
+    db: Database = request.app[keys.DB]
+    shown = data.get("display")
+    display = shown if isinstance(shown, str) and text.startswith("/") and len(shown) <= 100 else text
+    stored_user = store_messages(db, conversation, [{"role": "user", "text": display, "meta": {"sent": text}}])
+    desk = request.app.get(keys.DESK)
+    if desk is not None and await desk.route_user_message(conversation, display):
+        return web.json_response({"messages": stored_user, "waiting_for_expert": True})
+    replies = await relay_to_rasa(request.app, conversation, text)
+    stored = store_messages(db, conversation, replies)
+    return web.json_response({"messages": stored_user + stored})
+
+
+@routes.post("/api/chat/feedback")
+async def feedback(request: web.Request) -> web.Response:
+    """👍 / 👎 on one answer (no personal data is stored with it)."""
+    if not await request.app[keys.CHAT_LIMITER].allow("fb:" + client_key(request)):
+        raise ApiError(429)
+    data = await _json(request)
+    conversation = _session_of(data.get("session"))
+    rating = data.get("rating")
+    if rating not in (1, -1):
+        raise ApiError(400, "评价只能是 1（有帮助）或 -1（没帮助）")
+    answer_id = data.get("answer_id")
+    if not isinstance(answer_id, str) or not re.fullmatch(r"[0-9a-f]{32}", answer_id):
+        raise ApiError(400, "无效的回答编号")
+    comment = data.get("comment")
+    with request.app[keys.DB].session() as session:
+        session.add(
+            Feedback(
+                conversation_id=conversation,
+                message_ref=answer_id,
+                rating=rating,
+                comment=redact(comment)[:1000] if isinstance(comment, str) else None,
+            )
+        )
+    return web.json_response({"ok": True})

@@ -1,0 +1,145 @@
+"""Index refreshes started from the admin console, with progress the browser can watch live.
+
+One build at a time (the index store's lock refuses a second one); the
+build runs in a thread while the gateway keeps serving searches and chats.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from index.builder import build
+from index.errors import KnowledgeError, WeiyuanError
+from index.retriever import Retriever
+from weiyuan.runtime import embedder_factory
+from weiyuan.settings import Settings
+
+
+@dataclass
+class Job:
+    id: str
+    kind: str
+    user: str
+    started_at: float = field(default_factory=time.time)
+    status: str = "running"  # running | done | failed
+    stage: str = ""
+    stage_label: str = ""
+    total: int | None = None
+    done: int = 0
+    notes: list[str] = field(default_factory=list)
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    version: int = 0  # increases on every change (for the event stream)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "user": self.user,
+            "status": self.status,
+            "stage": self.stage,
+            "stage_label": self.stage_label,
+            "total": self.total,
+            "done": self.done,
+            "percent": round(100 * self.done / self.total, 1) if self.total else None,
+            "notes": self.notes[-20:],
+            "result": self.result,
+            "error": self.error,
+            "problems": self.problems,
+            "elapsed": round(time.time() - self.started_at, 1),
+        }
+
+
+class JobProgress:
+    """Adapts the engine's Progress interface onto a Job."""
+
+    def __init__(self, job: Job, changed: threading.Condition) -> None:
+        self.job = job
+        self.changed = changed
+
+    def _bump(self) -> None:
+        with self.changed:
+            self.job.version += 1
+            self.changed.notify_all()
+
+    def stage(self, key: str, label: str, total: int | None = None) -> None:
+        self.job.stage, self.job.stage_label, self.job.total, self.job.done = key, label, total, 0
+        self._bump()
+
+    def advance(self, amount: int = 1) -> None:
+        self.job.done += amount
+        self._bump()
+
+    def note(self, message: str) -> None:
+        self.job.notes.append(message)
+        self._bump()
+
+
+class JobManager:
+    def __init__(self, settings: Settings, retriever: Retriever) -> None:
+        self.settings = settings
+        self.retriever = retriever
+        self.jobs: dict[str, Job] = {}
+        self.changed = threading.Condition()
+        self._running: Job | None = None
+
+    @property
+    def running(self) -> Job | None:
+        return self._running if self._running and self._running.status == "running" else None
+
+    def start_refresh(self, user: str, full: bool = False) -> Job:
+        if self.running is not None:
+            raise WeiyuanError("已有一个索引刷新正在进行，请等待它完成")
+        job = Job(id=uuid.uuid4().hex[:12], kind="build" if full else "refresh", user=user)
+        self.jobs[job.id] = job
+        self._running = job
+        threading.Thread(target=self._run, args=(job, full), daemon=True, name=f"refresh-{job.id}").start()
+        return job
+
+    def _run(self, job: Job, full: bool) -> None:
+        progress = JobProgress(job, self.changed)
+        try:
+            result = build(
+                self.settings,
+                embedder_factory(self.settings),
+                incremental=not full,
+                progress=progress,
+                user=job.user,
+            )
+            job.result = {
+                "version": result.version,
+                "unchanged": result.unchanged,
+                "summary": result.summary(),
+                "added": len(result.added),
+                "changed": len(result.changed),
+                "removed": len(result.removed),
+                "embedded": result.embedded,
+            }
+            job.status = "done"
+        except KnowledgeError as exc:
+            job.status, job.error = "failed", "知识库文件有错误，未建立新索引，当前版本继续服务"
+            job.problems = [p.as_dict() for p in exc.problems]
+        except WeiyuanError as exc:
+            job.status, job.error = "failed", str(exc)
+        except Exception as exc:
+            job.status, job.error = "failed", f"构建失败（当前版本继续服务）：{exc}"
+        finally:
+            with self.changed:
+                job.version += 1
+                self.changed.notify_all()
+
+    async def wait_change(self, job: Job, seen: int, timeout: float = 15.0) -> int:
+        """Wait (without blocking the event loop) until the job changed after ``seen``."""
+
+        def waiter() -> int:
+            with self.changed:
+                self.changed.wait_for(lambda: job.version != seen, timeout=timeout)
+                return job.version
+
+        return await asyncio.to_thread(waiter)

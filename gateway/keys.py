@@ -1,0 +1,27 @@
+"""Typed keys for what the application and each request carry."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from aiohttp import web
+
+if TYPE_CHECKING:  # names used in the string type arguments below
+    from gateway.jobs import JobManager  # noqa: F401
+    from gateway.ratelimit import Limiter  # noqa: F401
+    from gateway.security import Principal  # noqa: F401
+    from index.retriever import Retriever  # noqa: F401
+    from store.db import Database  # noqa: F401
+    from weiyuan.settings import Settings  # noqa: F401
+
+SETTINGS = web.AppKey["Settings"]("settings")
+DB = web.AppKey["Database"]("db")
+RETRIEVER = web.AppKey["Retriever"]("retriever")
+JOBS = web.AppKey["JobManager"]("jobs")
+CHAT_LIMITER = web.AppKey["Limiter"]("chat_limiter")
+LOGIN_LIMITER = web.AppKey["Limiter"]("login_limiter")
+HTTP = web.AppKey[aiohttp.ClientSession]("http")
+#: The expert desk (optional: present once the desk is enabled).
+DESK = web.AppKey[Any]("desk")
+PRINCIPAL = web.RequestKey["Principal | None"]("principal")

@@ -1,0 +1,176 @@
+"""HTML pages: landing, demo site, login/logout, agent lookup, admin console, public citation pages."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from gateway import keys
+from gateway.agent import chunk_json, lookup_chunk
+from gateway.errors import ApiError
+from gateway.security import (
+    ROLE_LABELS,
+    ROLES,
+    current,
+    login,
+    logout,
+    require,
+    set_session_cookie,
+)
+from index.retriever import Retriever
+from index.schema import IP_TYPE_LABELS, KIND_LABELS
+from weiyuan.settings import Settings
+
+routes = web.RouteTableDef()
+STATIC = Path(__file__).resolve().parent / "static"
+LOGIN_CSRF = "weiyuan_login_csrf"
+REGIONS = ["全国", "北京", "上海", "广东", "浙江", "江苏", "山东", "河南", "重庆", "四川", "湖北", "福建"]
+
+
+def context(request: web.Request, **extra: Any) -> dict[str, Any]:
+    principal = current(request)
+    return {
+        "user": principal,
+        "role_label": ROLE_LABELS.get(principal.role, "") if principal else "",
+        "csrf_token": principal.csrf_token if principal else "",
+        **extra,
+    }
+
+
+def safe_next(value: str | None) -> str:
+    """Only local paths: never redirect a user off-site after login."""
+    if not value or not value.startswith("/") or value.startswith("//") or urlparse(value).netloc:
+        return "/"
+    return value
+
+
+@routes.get("/")
+@aiohttp_jinja2.template("index.html")
+async def home(request: web.Request) -> dict[str, Any]:
+    retriever: Retriever = request.app[keys.RETRIEVER]
+    info = None
+    try:
+        loaded = retriever.loaded()
+        by_kind = loaded.manifest.get("counts", {}).get("by_kind", {})
+        info = {"version": loaded.version, **{k: by_kind.get(k, 0) for k in ("policy", "entry", "case")}}
+    except Exception:
+        info = None
+    return context(request, index=info)
+
+
+@routes.get("/healthz")
+async def healthz(request: web.Request) -> web.Response:
+    """Ready when the index is loaded (used by the process supervisor and load balancers)."""
+    retriever: Retriever = request.app[keys.RETRIEVER]
+    try:
+        version = retriever.version
+    except Exception:
+        return web.json_response({"ok": False, "message": "索引未就绪"}, status=503)
+    return web.json_response({"ok": True, "index_version": version})
+
+
+@routes.get("/demo")
+async def demo(request: web.Request) -> web.Response:
+    response = aiohttp_jinja2.render_template("demo.html", request, {"base_url": f"{request.scheme}://{request.host}"})
+    return response
+
+
+@routes.get("/widget.js")
+async def widget(request: web.Request) -> web.FileResponse:
+    response = web.FileResponse(STATIC / "widget.js")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@routes.get("/login")
+async def login_page(request: web.Request) -> web.Response:
+    token = secrets.token_urlsafe(24)
+    response = aiohttp_jinja2.render_template(
+        "login.html", request, context(request, login_csrf=token, next=safe_next(request.query.get("next")))
+    )
+    response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="Strict", max_age=1800, path="/login")
+    return response
+
+
+@routes.post("/login")
+async def login_submit(request: web.Request) -> web.StreamResponse:
+    settings: Settings = request.app[keys.SETTINGS]
+    form = await request.post()
+    username = str(form.get("username", "")).strip()
+    target = safe_next(str(form.get("next", "/")))
+    sent, expected = str(form.get("csrf_token", "")), request.cookies.get(LOGIN_CSRF, "")
+    if not expected or not secrets.compare_digest(sent, expected):
+        raise ApiError(403, "安全校验失败，请刷新登录页后重试")
+    if not await request.app[keys.LOGIN_LIMITER].allow(f"{request.remote}:{username}"):
+        return _login_error(request, username, target, "尝试次数太多，请一分钟后再试")
+    result = login(request.app[keys.DB], username, str(form.get("password", "")), settings.gateway.session_hours)
+    if result is None:
+        return _login_error(request, username, target, "用户名或密码不正确")
+    token, principal = result
+    if target == "/":
+        target = {"admin": "/admin", "expert": "/desk", "agent": "/agent"}[principal.role]
+    response = web.HTTPFound(target)
+    set_session_cookie(response, token, settings.gateway.session_hours, settings.gateway.secure_cookies)
+    response.del_cookie(LOGIN_CSRF, path="/login")
+    raise response
+
+
+def _login_error(request: web.Request, username: str, target: str, message: str) -> web.Response:
+    token = request.cookies.get(LOGIN_CSRF) or secrets.token_urlsafe(24)
+    response = aiohttp_jinja2.render_template(
+        "login.html",
+        request,
+        context(request, login_csrf=token, next=target, error=message, username=username),
+        status=401,
+    )
+    response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="Strict", max_age=1800, path="/login")
+    return response
+
+
+@routes.post("/logout")
+async def logout_submit(request: web.Request) -> web.StreamResponse:
+    principal = current(request)
+    if principal is not None:
+        form = await request.post()
+        if secrets.compare_digest(str(form.get("csrf_token", "")), principal.csrf_token):
+            logout(request.app[keys.DB], request.cookies.get("weiyuan_session"))
+    response = web.HTTPFound("/login")
+    response.del_cookie("weiyuan_session", path="/")
+    raise response
+
+
+@routes.get("/agent")
+@require("agent")
+@aiohttp_jinja2.template("agent.html")
+async def agent_page(request: web.Request) -> dict[str, Any]:
+    return context(
+        request,
+        ip_types=[(k, v) for k, v in IP_TYPE_LABELS.items()],
+        kinds=[(k, v) for k, v in KIND_LABELS.items()],
+        regions=REGIONS,
+    )
+
+
+@routes.get("/admin")
+@require("admin")
+@aiohttp_jinja2.template("admin.html")
+async def admin_page(request: web.Request) -> dict[str, Any]:
+    return context(request, roles=[(r, ROLE_LABELS[r]) for r in ROLES])
+
+
+@routes.get("/kb")
+async def kb_page(request: web.Request) -> web.Response:
+    """A cited article or entry, for the links under the widget's answers (public knowledge)."""
+    retriever: Retriever = request.app[keys.RETRIEVER]
+    try:
+        chunk = lookup_chunk(retriever, request.query.get("id"), request.query.get("law"), request.query.get("article"))
+    except ApiError:
+        raise web.HTTPNotFound(text="找不到这条内容（可能已在新版本中删除）。") from None
+    return aiohttp_jinja2.render_template(
+        "kb.html", request, context(request, chunk=chunk_json(chunk), version=retriever.version)
+    )

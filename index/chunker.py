@@ -1,0 +1,134 @@
+"""Turn validated documents into citable chunks.
+
+* statutes: one chunk per article, carrying law title and chapter;
+* guides: one chunk per ``##`` section;
+* knowledge-base entries: one chunk per entry, embedded as several views
+  (the question, each variant, and question + answer) so that any phrasing
+  can find it;
+* published cases: one chunk per section (facts, holding, key points).
+
+Chunk ids are stable across builds (they are derived from titles, article
+labels and entry ids, never from positions), which is what lets an
+incremental refresh reuse the vectors of unchanged chunks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from index.loader import Corpus
+from index.schema import NATIONWIDE, Case, Chunk, Citation, Entry, Policy, View
+
+
+def _hash(payload: dict[str, object]) -> str:
+    data = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
+def _make(**fields: object) -> Chunk:
+    payload = {k: v for k, v in fields.items() if k != "id"}
+    serial = json.loads(json.dumps(payload, ensure_ascii=False, default=_plain))
+    return Chunk(**fields, content_hash=_hash(serial))
+
+
+def _plain(value: object) -> object:
+    if hasattr(value, "model_dump"):
+        return value.model_dump()
+    raise TypeError(type(value))
+
+
+def policy_chunks(policy: Policy) -> list[Chunk]:
+    meta = policy.meta
+    out = []
+    for article in policy.articles:
+        heading = article.chapter
+        where = f"{heading} " if heading else ""
+        if meta.doc_type == "guide":
+            title = f"{meta.title} · {article.label}"
+            view = f"{meta.title}：{article.label}\n{article.text}"
+        else:
+            title = f"{meta.title} {article.label}"
+            view = f"《{meta.title}》{where}{article.text}"
+        out.append(
+            _make(
+                id=f"policy/{meta.title}/{article.label}",
+                kind="policy",
+                doc_id=f"policy/{meta.title}",
+                title=title,
+                heading=heading,
+                text=article.text,
+                views=[View(text=view, role="passage")],
+                lexical=" ".join([meta.title, *meta.aliases, heading or "", article.label, article.text]),
+                citations=[Citation(law=meta.title, article=article.label)],
+                ip_types=list(meta.ip_types),
+                region=meta.region,
+                source=policy.path,
+            )
+        )
+    return out
+
+
+def entry_chunk(entry: Entry, source: str) -> Chunk:
+    questions = [entry.question, *entry.variants]
+    views = [View(text=q, role="question") for q in questions]
+    views.append(View(text=f"{entry.question}\n{entry.answer}", role="passage"))
+    return _make(
+        id=f"entry/{entry.id}",
+        kind="entry",
+        doc_id=f"entry/{entry.id}",
+        title=entry.question,
+        heading=None,
+        text=entry.answer,
+        views=views,
+        lexical=" ".join([*questions, entry.answer]),
+        citations=list(entry.references),
+        ip_types=[entry.ip_type],
+        region=entry.region or NATIONWIDE,
+        source=source,
+        services=list(entry.services),
+        related=[f"entry/{r}" for r in entry.related],
+    )
+
+
+CASE_SECTIONS = (("facts", "基本案情"), ("holding", "裁判结果"), ("key_points", "裁判要点"))
+
+
+def case_chunks(case: Case, source: str) -> list[Chunk]:
+    out = []
+    for field, label in CASE_SECTIONS:
+        value = getattr(case, field)
+        text = "\n".join(value) if isinstance(value, list) else str(value)
+        if not text.strip():
+            continue
+        title = f"{case.title} · {label}"
+        out.append(
+            _make(
+                id=f"case/{case.id}/{field}",
+                kind="case",
+                doc_id=f"case/{case.id}",
+                title=title,
+                heading=f"{case.court_or_agency} {case.date.isoformat()}",
+                text=text,
+                views=[View(text=f"{case.title}（{label}）\n{text}", role="passage")],
+                lexical=f"{case.title} {label} {text}",
+                citations=list(case.references),
+                ip_types=[case.ip_type],
+                region=case.region,
+                source=source,
+            )
+        )
+    return out
+
+
+def chunk_corpus(corpus: Corpus) -> list[Chunk]:
+    """All chunks of the corpus, in a stable order; superseded policies are left out."""
+    chunks: list[Chunk] = []
+    for policy in sorted(corpus.policies, key=lambda p: p.path):
+        if policy.meta.status == "in_force":
+            chunks.extend(policy_chunks(policy))
+    for entry in corpus.entries:
+        chunks.append(entry_chunk(entry, corpus.locations[entry.id].path))
+    for case in corpus.cases:
+        chunks.extend(case_chunks(case, corpus.locations[case.id].path))
+    return chunks

@@ -1,0 +1,259 @@
+"""Retrieval evaluation and confidence calibration on the eval/ question sets.
+
+``eval/retrieval_dev.jsonl`` tunes (fusion weights, calibration);
+``eval/retrieval_test.jsonl`` is held out and only reported.  Each in-domain
+question lists the statute articles that answer it (``relevant``) and may
+list knowledge-base entries (``relevant_entries``); out-of-domain questions
+carry an ``ood`` category.  A hit is relevant when it *is* a listed entry,
+or when it is (or, for an unlabelled entry, cites) a listed article.
+Service questions about the centres themselves (``topic: service``) are
+answered by the service guide or by entries that cite it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.confidence import (
+    FEATURES,
+    Calibration,
+    auroc,
+    choose_threshold,
+    cross_validated,
+    fit,
+)
+from index.errors import WeiyuanError
+from index.retriever import Hit, Retriever, SearchResult
+
+GUIDE_TITLE = "知识产权维权援助服务指南"
+KS = (1, 5, 10)
+
+
+@dataclass
+class Question:
+    id: str
+    query: str
+    ip_type: str | None
+    relevant: set[tuple[str, str]]
+    relevant_entries: set[str]
+    topic: str | None
+    ood: str | None
+
+    @property
+    def in_domain(self) -> bool:
+        return self.ood is None
+
+
+def load_questions(path: Path) -> list[Question]:
+    if not path.is_file():
+        raise WeiyuanError(f"找不到评测集 {path}")
+    out = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise WeiyuanError(f"{path} 第 {number} 行不是有效的 JSON：{exc}") from exc
+        out.append(
+            Question(
+                id=row["id"],
+                query=row["query"],
+                ip_type=row.get("ip_type"),
+                relevant={(r["law"], r["article"]) for r in row.get("relevant", [])},
+                relevant_entries={f"entry/{e}" for e in row.get("relevant_entries", [])},
+                topic=row.get("topic"),
+                ood=row.get("ood"),
+            )
+        )
+    return out
+
+
+def is_relevant(question: Question, hit: Hit) -> bool:
+    if hit.id in question.relevant_entries:
+        return True
+    cited = {(c["law"], c["article"]) for c in hit.citations}
+    if question.topic == "service" and any(law == GUIDE_TITLE for law, _ in cited):
+        return True
+    if hit.kind == "entry" and question.relevant_entries:
+        return False
+    return bool(cited & question.relevant)
+
+
+def first_relevant_rank(question: Question, hits: Iterable[Hit]) -> int | None:
+    for rank, hit in enumerate(hits, start=1):
+        if is_relevant(question, hit):
+            return rank
+    return None
+
+
+@dataclass
+class Scores:
+    n: int = 0
+    hits_at: dict[int, int] = field(default_factory=lambda: dict.fromkeys(KS, 0))
+    reciprocal: float = 0.0
+
+    def add(self, rank: int | None) -> None:
+        self.n += 1
+        for k in KS:
+            if rank is not None and rank <= k:
+                self.hits_at[k] += 1
+        if rank is not None and rank <= 10:
+            self.reciprocal += 1.0 / rank
+
+    def as_dict(self) -> dict[str, float]:
+        n = max(self.n, 1)
+        out: dict[str, float] = {"n": self.n}
+        out.update({f"R@{k}": self.hits_at[k] / n for k in KS})
+        out["MRR@10"] = self.reciprocal / n
+        return out
+
+
+def evaluate_retrieval(retriever: Retriever, questions: list[Question]) -> dict[str, Any]:
+    """R@1/5/10 and MRR@10 overall, per IP type, and per kind (searching one kind only)."""
+    overall = Scores()
+    per_type: dict[str, Scores] = defaultdict(Scores)
+    per_kind: dict[str, Scores] = defaultdict(Scores)
+    misses = []
+    for question in (q for q in questions if q.in_domain):
+        result = retriever.search(question.query, k=10)
+        rank = first_relevant_rank(question, result.hits)
+        overall.add(rank)
+        per_type[question.ip_type or "general"].add(rank)
+        if rank != 1:
+            misses.append(
+                {
+                    "id": question.id,
+                    "query": question.query,
+                    "rank": rank,
+                    "top": result.hits[0].title if result.hits else None,
+                }
+            )
+        for kind in ("policy", "entry"):
+            if kind == "policy" and not question.relevant and question.topic != "service":
+                continue
+            kind_result = retriever.search(question.query, k=10, kind=kind)
+            per_kind[kind].add(first_relevant_rank(question, kind_result.hits))
+    return {
+        "overall": overall.as_dict(),
+        "by_ip_type": {k: v.as_dict() for k, v in sorted(per_type.items())},
+        "by_kind": {k: v.as_dict() for k, v in sorted(per_kind.items())},
+        "misses": misses,
+    }
+
+
+def calibration_rows(
+    retriever: Retriever, questions: list[Question]
+) -> tuple[list[dict[str, float]], list[int], list[SearchResult]]:
+    """Signals and labels (1 = top hit relevant) for every question."""
+    rows, labels, results = [], [], []
+    for question in questions:
+        result = retriever.search(question.query, k=10)
+        rows.append(result.signals)
+        label = int(question.in_domain and bool(result.hits) and is_relevant(question, result.hits[0]))
+        labels.append(label)
+        results.append(result)
+    return rows, labels, results
+
+
+def calibrate(
+    retriever: Retriever, dev: list[Question], test: list[Question] | None = None
+) -> tuple[Calibration, dict[str, Any]]:
+    """Fit the confidence on ``dev``; report cross-validated and held-out figures."""
+    rows, labels, _ = calibration_rows(retriever, dev)
+    y = np.asarray(labels)
+    oof = cross_validated(rows, labels)
+    threshold = choose_threshold(y, oof)
+    model = fit(rows, labels)
+    model.threshold = round(threshold, 3)
+    model.model_fingerprint = retriever.loaded().fingerprint
+    report: dict[str, Any] = {
+        "dev": _report(dev, y, oof, threshold),
+        "features": list(FEATURES),
+        "coefficients": dict(zip(FEATURES, [round(c, 3) for c in model.coef], strict=True)),
+    }
+    if test:
+        test_rows, test_labels, _ = calibration_rows(retriever, test)
+        scores = np.array([model.confidence(r) for r in test_rows])
+        report["test"] = _report(test, np.asarray(test_labels), scores, threshold)
+    model.metrics = {
+        "dev_auroc_cv": report["dev"]["auroc"],
+        "test_auroc": report.get("test", {}).get("auroc"),
+        "threshold_rule": "lowest threshold with >=85% of answered dev questions correct (out-of-fold)",
+        "dev_size": len(dev),
+        "test_size": len(test or []),
+    }
+    return model, report
+
+
+def _report(questions: list[Question], labels: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, Any]:
+    answered = scores >= threshold
+    in_domain = np.array([q.in_domain for q in questions])
+    by_ood: dict[str, dict[str, float]] = {}
+    for category in sorted({q.ood for q in questions if q.ood}):
+        mask = np.array([q.ood == category for q in questions])
+        by_ood[category] = {"n": int(mask.sum()), "declined": float((~answered[mask]).mean())}
+    precision = float(labels[answered].mean()) if answered.any() else float("nan")
+    tradeoff = []
+    for t in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
+        ans = scores >= t
+        tradeoff.append(
+            {
+                "threshold": t,
+                "precision": round(float(labels[ans].mean()), 3) if ans.any() else None,
+                "answered_in_domain": round(float(ans[in_domain].mean()), 3) if in_domain.any() else None,
+                "ood_declined": round(float((~ans[~in_domain]).mean()), 3) if (~in_domain).any() else None,
+            }
+        )
+    return {
+        "tradeoff": tradeoff,
+        "n": len(questions),
+        "positives": int(labels.sum()),
+        "auroc": round(auroc(labels, scores), 4),
+        "auroc_in_vs_out_of_domain": round(auroc(in_domain, scores), 4),
+        "threshold": round(threshold, 3),
+        "answered_precision": round(precision, 4),
+        "answered_share_in_domain": round(float(answered[in_domain].mean()), 4) if in_domain.any() else None,
+        "correct_answered_share": round(float((answered & (labels == 1)).sum() / max(labels.sum(), 1)), 4),
+        "ood_declined": by_ood,
+    }
+
+
+def sweep_fusion(
+    retriever: Retriever,
+    questions: list[Question],
+    settings_grid: list[tuple[str, dict[str, float]]],
+) -> list[dict[str, Any]]:
+    """Retrieval metrics for each fusion setting (query vectors are cached between runs)."""
+    rows = []
+    original = retriever.settings.retrieval.model_copy()
+    try:
+        for name, overrides in settings_grid:
+            for key, value in overrides.items():
+                setattr(retriever.settings.retrieval, key, value)
+            scores = Scores()
+            for question in (q for q in questions if q.in_domain):
+                scores.add(first_relevant_rank(question, retriever.search(question.query, k=10).hits))
+            rows.append({"setting": name, **overrides, **scores.as_dict()})
+    finally:
+        for key, value in original.model_dump().items():
+            setattr(retriever.settings.retrieval, key, value)
+    return rows
+
+
+FUSION_GRID: list[tuple[str, dict[str, float]]] = [
+    ("dense only", {"dense_weight": 1.0, "bm25_weight": 0.0}),
+    ("BM25 only", {"dense_weight": 0.0, "bm25_weight": 1.0}),
+    ("RRF dense 1 + BM25 0.15", {"dense_weight": 1.0, "bm25_weight": 0.15}),
+    ("RRF dense 1 + BM25 0.3", {"dense_weight": 1.0, "bm25_weight": 0.3}),
+    ("RRF dense 1 + BM25 0.5", {"dense_weight": 1.0, "bm25_weight": 0.5}),
+    ("RRF dense 1 + BM25 0.75", {"dense_weight": 1.0, "bm25_weight": 0.75}),
+    ("RRF equal weights", {"dense_weight": 1.0, "bm25_weight": 1.0}),
+]

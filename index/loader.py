@@ -1,0 +1,388 @@
+"""Read and validate the whole knowledge corpus, or fail with every problem found.
+
+Nothing is indexed unless the corpus loads cleanly: a malformed file is
+reported with its path, line and a reason in Chinese, and the caller keeps
+serving the previous index.  Cross-file rules are checked here too: ids are
+unique, and every ``references`` entry names an article that exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from index.errors import KnowledgeError, KnowledgeProblem, problems_from_validation
+from index.schema import (
+    Article,
+    Case,
+    CaseFile,
+    Citation,
+    Entry,
+    EntryFile,
+    Expert,
+    ExpertFile,
+    Policy,
+    PolicyMeta,
+)
+from index.yamlio import YamlSyntaxError, load_with_lines
+
+POLICY_DIR = "policies"
+ENTRY_DIR = "entries"
+CASE_DIR = "cases"
+EXPERT_DIR = "experts"
+
+_CN_NUM = "零〇一二三四五六七八九十百千"
+ARTICLE_START = re.compile(rf"^(第[{_CN_NUM}]+条(?:之[一二三四五六七八九十]+)?)[\s\u3000]+(.*)$")
+ITEM_START = re.compile(rf"^([{_CN_NUM}]+)、(.*)$")
+CHAPTER = re.compile(r"^#{2,3}\s+(.+?)\s*$")
+
+
+@dataclass(frozen=True)
+class Located:
+    """A validated record with the file and line it came from."""
+
+    path: str
+    line: int
+    #: Position in the file's list (entries / cases / experts).
+    index: int = 0
+
+
+@dataclass
+class Corpus:
+    """Everything in ``knowledge/``, validated and cross-checked."""
+
+    root: Path
+    policies: list[Policy] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
+    cases: list[Case] = field(default_factory=list)
+    experts: list[Expert] = field(default_factory=list)
+    #: Relative path -> sha256 of the file bytes (recorded in each build manifest).
+    documents: dict[str, str] = field(default_factory=dict)
+    #: Entry / case id -> (path, line), for error messages and the admin pages.
+    locations: dict[str, Located] = field(default_factory=dict)
+
+    def policy_by_title(self) -> dict[str, Policy]:
+        """Title and every alias -> policy."""
+        out: dict[str, Policy] = {}
+        for policy in self.policies:
+            out[policy.meta.title] = policy
+            for alias in policy.meta.aliases:
+                out.setdefault(alias, policy)
+        return out
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def split_front_matter(text: str) -> tuple[str | None, str, int]:
+    """Return (front matter YAML, body, line number where the body starts)."""
+    if not text.startswith("---\n"):
+        return None, text, 1
+    end = text.find("\n---\n", 4)
+    if end < 0:
+        return None, text, 1
+    front = text[4 : end + 1]
+    body = text[end + 5 :]
+    body_line = front.count("\n") + 3
+    return front, body, body_line
+
+
+def parse_policy(rel: str, text: str) -> tuple[Policy | None, list[KnowledgeProblem]]:
+    """Parse one policy Markdown file (front matter + articles or sections)."""
+    problems: list[KnowledgeProblem] = []
+    front, body, body_line = split_front_matter(text)
+    if front is None:
+        return None, [KnowledgeProblem(rel, 1, "缺少 YAML 头部元数据（文件应以 --- 开始）")]
+    try:
+        data, lines = load_with_lines(front, first_line=2)
+    except YamlSyntaxError as exc:
+        return None, [KnowledgeProblem(rel, exc.line, exc.reason)]
+    if not isinstance(data, dict):
+        return None, [KnowledgeProblem(rel, 2, "头部元数据应为键值映射")]
+    try:
+        meta = PolicyMeta.model_validate(data)
+    except ValidationError as exc:
+        return None, problems_from_validation(rel, exc, lines)
+
+    body_lines = body.splitlines()
+    heading = next((i for i, line in enumerate(body_lines) if line.strip()), None)
+    if heading is None or not body_lines[heading].startswith("# "):
+        problems.append(KnowledgeProblem(rel, body_line, "正文应以“# 标题”开始"))
+        return None, problems
+    title = body_lines[heading][2:].strip()
+    if title != meta.title:
+        problems.append(KnowledgeProblem(rel, body_line + heading, f"正文标题“{title}”与元数据 title 不一致"))
+    start = heading + 1
+    for i, line in enumerate(body_lines):
+        if line.strip() == "<!-- INFO END -->":
+            start = i + 1
+            break
+    if meta.doc_type == "guide":
+        articles = _sections(body_lines, start, body_line)
+    else:
+        articles = _articles(body_lines, start, body_line)
+        if not articles:
+            articles = _items(body_lines, start, body_line)
+        if not articles:
+            articles = _whole(body_lines, start, body_line)
+    if not articles:
+        problems.append(KnowledgeProblem(rel, body_line, "没有找到任何条文（“第X条”）或章节"))
+    seen: dict[str, int] = {}
+    for article in articles:
+        if article.label in seen:
+            problems.append(
+                KnowledgeProblem(
+                    rel, article.line, f"条文序号“{article.label}”重复（第 {seen[article.label]} 行已出现）"
+                )
+            )
+        seen[article.label] = article.line
+    if problems:
+        return None, problems
+    digest = sha256_bytes(text.encode("utf-8"))
+    return Policy(meta=meta, path=rel, articles=articles, content_hash=digest), []
+
+
+def _articles(lines: list[str], start: int, offset: int) -> list[Article]:
+    """Statute articles: each starts a line with 第X条 and runs to the next one."""
+    out: list[Article] = []
+    chapter: str | None = None
+    current: dict[str, Any] | None = None
+
+    def close() -> None:
+        if current and current["text"]:
+            out.append(Article(**{**current, "text": "\n".join(current["text"])}))
+
+    for i in range(start, len(lines)):
+        line = lines[i].strip()
+        if not line:
+            continue
+        heading = CHAPTER.match(line)
+        if heading:
+            close()
+            current = None
+            title = _clean_heading(heading[1])
+            # "## 第二章" starts a chapter; "### 第一节" is a section within the current chapter
+            parent = chapter.split(" / ")[0] if chapter and not line.startswith("## ") else None
+            chapter = f"{parent} / {title}" if parent else title
+            continue
+        match = ARTICLE_START.match(line)
+        if match:
+            close()
+            current = {"label": match[1], "chapter": chapter, "text": [line], "line": offset + i}
+        elif current is not None:
+            current["text"].append(line)
+    close()
+    return out
+
+
+def _clean_heading(text: str) -> str:
+    """``第一章　总 则`` -> ``第一章 总则`` (the source spaces headings inconsistently)."""
+    parts = text.replace("\u3000", " ").split(None, 1)
+    if len(parts) == 2 and re.match(r"^第.+[章节编]$", parts[0]):
+        return parts[0] + " " + re.sub(r"\s+", "", parts[1])
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _items(lines: list[str], start: int, offset: int) -> list[Article]:
+    """Replies (批复) number their points 一、二、…; cite them as 第一条, 第二条…"""
+    out: list[Article] = []
+    current: dict[str, Any] | None = None
+    for i in range(start, len(lines)):
+        line = lines[i].strip()
+        if not line:
+            continue
+        match = ITEM_START.match(line)
+        if match:
+            if current:
+                out.append(Article(**{**current, "text": "\n".join(current["text"])}))
+            current = {"label": f"第{match[1]}条", "chapter": None, "text": [line], "line": offset + i}
+        elif current is not None:
+            current["text"].append(line)
+    if current:
+        out.append(Article(**{**current, "text": "\n".join(current["text"])}))
+    return out
+
+
+def _whole(lines: list[str], start: int, offset: int) -> list[Article]:
+    """A short reply with no numbered points is cited as a whole (全文)."""
+    text = [line.strip() for line in lines[start:] if line.strip()]
+    first = next((i for i in range(start, len(lines)) if lines[i].strip()), start)
+    return [Article(label="全文", text="\n".join(text), line=offset + first)] if text else []
+
+
+def _sections(lines: list[str], start: int, offset: int) -> list[Article]:
+    """Guides: every ``## heading`` section is one citable unit."""
+    out: list[Article] = []
+    current: dict[str, Any] | None = None
+    for i in range(start, len(lines)):
+        raw = lines[i].rstrip()
+        if raw.startswith("## "):
+            if current and current["text"]:
+                out.append(Article(**{**current, "text": "\n".join(current["text"])}))
+            current = {"label": raw[3:].strip(), "chapter": None, "text": [], "line": offset + i}
+        elif current is not None and raw.strip():
+            current["text"].append(raw.strip())
+    if current and current["text"]:
+        out.append(Article(**{**current, "text": "\n".join(current["text"])}))
+    return out
+
+
+def _load_yaml(
+    rel: str, text: str, model: type[EntryFile] | type[CaseFile] | type[ExpertFile]
+) -> tuple[Any, dict[Any, int], list[KnowledgeProblem]]:
+    try:
+        data, lines = load_with_lines(text)
+    except YamlSyntaxError as exc:
+        return None, {}, [KnowledgeProblem(rel, exc.line, exc.reason)]
+    if not isinstance(data, dict):
+        return None, lines, [KnowledgeProblem(rel, 1, "文件内容应为键值映射（包含 provenance 等字段）")]
+    try:
+        return model.model_validate(data), lines, []
+    except ValidationError as exc:
+        return None, lines, problems_from_validation(rel, exc, lines)
+
+
+def _files(root: Path, sub: str, patterns: Iterable[str]) -> list[Path]:
+    base = root / sub
+    if not base.is_dir():
+        return []
+    found: set[Path] = set()
+    for pattern in patterns:
+        found.update(p for p in base.rglob(pattern) if p.is_file())
+    return sorted(found)
+
+
+def _read(path: Path, rel: str) -> tuple[str | None, bytes, KnowledgeProblem | None]:
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8"), raw, None
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return None, raw, KnowledgeProblem(rel, line, "文件不是 UTF-8 编码")
+
+
+def load_corpus(root: Path) -> Corpus:
+    """Load and validate ``root`` (the knowledge directory); raise KnowledgeError on any problem."""
+    if not root.is_dir():
+        raise KnowledgeError([KnowledgeProblem(str(root), 0, "知识库目录不存在")])
+    corpus = Corpus(root=root)
+    problems: list[KnowledgeProblem] = []
+    lines_by_file: dict[str, dict[Any, int]] = {}
+
+    for path in _files(root, POLICY_DIR, ["*.md"]):
+        rel = path.relative_to(root).as_posix()
+        text, raw, problem = _read(path, rel)
+        corpus.documents[rel] = sha256_bytes(raw)
+        if problem or text is None:
+            problems.append(problem or KnowledgeProblem(rel, 1, "无法读取"))
+            continue
+        policy, found = parse_policy(rel, text)
+        problems.extend(found)
+        if policy:
+            corpus.policies.append(policy)
+
+    for sub, model in ((ENTRY_DIR, EntryFile), (CASE_DIR, CaseFile), (EXPERT_DIR, ExpertFile)):
+        for path in _files(root, sub, ["*.yaml", "*.yml"]):
+            rel = path.relative_to(root).as_posix()
+            text, raw, problem = _read(path, rel)
+            corpus.documents[rel] = sha256_bytes(raw)
+            if problem or text is None:
+                problems.append(problem or KnowledgeProblem(rel, 1, "无法读取"))
+                continue
+            parsed, lines, found = _load_yaml(rel, text, model)
+            problems.extend(found)
+            lines_by_file[rel] = lines
+            if isinstance(parsed, EntryFile):
+                for i, entry in enumerate(parsed.entries):
+                    problems.extend(_register(corpus, entry.id, Located(rel, lines.get(("entries", i), 1), i)))
+                    corpus.entries.append(entry)
+            elif isinstance(parsed, CaseFile):
+                for i, case in enumerate(parsed.cases):
+                    problems.extend(_register(corpus, case.id, Located(rel, lines.get(("cases", i), 1), i)))
+                    corpus.cases.append(case)
+            elif isinstance(parsed, ExpertFile):
+                for i, expert in enumerate(parsed.experts):
+                    key = f"expert:{expert.id}"
+                    problems.extend(_register(corpus, key, Located(rel, lines.get(("experts", i), 1), i)))
+                    corpus.experts.append(expert)
+
+    for extra in sorted([*root.glob("lexicon/*.txt"), root / "synonyms.yaml"]):
+        if extra.is_file():
+            corpus.documents[extra.relative_to(root).as_posix()] = sha256_bytes(extra.read_bytes())
+
+    titles = set()
+    for policy in corpus.policies:
+        if policy.meta.title in titles and policy.meta.status == "in_force":
+            problems.append(KnowledgeProblem(policy.path, 2, f"有两份现行文件同名：{policy.meta.title}"))
+        titles.add(policy.meta.title)
+
+    # If a policy file could not be parsed, references to it would only add noise.
+    policy_broken = any(p.path.startswith(POLICY_DIR + "/") for p in problems)
+    problems.extend(_check_references(corpus, lines_by_file, skip_unknown_laws=policy_broken))
+    if problems:
+        raise KnowledgeError(problems)
+    corpus.entries = [_canonical_refs(corpus, e) for e in corpus.entries]
+    corpus.cases = [_canonical_refs(corpus, c) for c in corpus.cases]
+    return corpus
+
+
+def _register(corpus: Corpus, key: str, where: Located) -> list[KnowledgeProblem]:
+    if key in corpus.locations:
+        first = corpus.locations[key]
+        reason = f"id “{key}” 重复（{first.path} 第 {first.line} 行已使用）"
+        return [KnowledgeProblem(where.path, where.line, reason)]
+    corpus.locations[key] = where
+    return []
+
+
+def resolve_citation(corpus: Corpus, citation: Citation) -> Citation | None:
+    """The canonical form of ``citation`` if the article exists in the corpus."""
+    policy = corpus.policy_by_title().get(citation.law.strip("《》"))
+    if policy is None:
+        return None
+    if not any(a.label == citation.article for a in policy.articles):
+        return None
+    return Citation(law=policy.meta.title, article=citation.article)
+
+
+def _check_references(
+    corpus: Corpus, lines_by_file: dict[str, dict[Any, int]], skip_unknown_laws: bool = False
+) -> list[KnowledgeProblem]:
+    problems: list[KnowledgeProblem] = []
+    by_title = corpus.policy_by_title()
+    ids = {e.id for e in corpus.entries}
+    records: list[tuple[str, Entry | Case]] = [("entries", e) for e in corpus.entries]
+    records += [("cases", c) for c in corpus.cases]
+    for group, record in records:
+        where = corpus.locations[record.id]
+        position = where.index
+        lines = lines_by_file.get(where.path, {})
+        for j, ref in enumerate(record.references):
+            line = lines.get((group, position, "references", j), where.line)
+            policy = by_title.get(ref.law.strip("《》"))
+            if policy is None and not skip_unknown_laws:
+                problems.append(KnowledgeProblem(where.path, line, f"引用的法规“{ref.law}”不在知识库中"))
+            elif policy is not None and policy.meta.status != "in_force":
+                problems.append(
+                    KnowledgeProblem(where.path, line, f"引用的《{policy.meta.title}》已失效（{policy.meta.status}）")
+                )
+            elif policy is not None and not any(a.label == ref.article for a in policy.articles):
+                problems.append(KnowledgeProblem(where.path, line, f"《{policy.meta.title}》中没有“{ref.article}”"))
+        if isinstance(record, Entry):
+            for j, rid in enumerate(record.related):
+                if rid not in ids:
+                    line = lines.get((group, position, "related", j), where.line)
+                    problems.append(KnowledgeProblem(where.path, line, f"相关条目“{rid}”不存在"))
+    return problems
+
+
+def _canonical_refs(corpus: Corpus, record: Any) -> Any:
+    refs = [resolve_citation(corpus, r) or r for r in record.references]
+    return record.model_copy(update={"references": refs})

@@ -1,0 +1,419 @@
+"""Hybrid search over the serving index version, with filters and confidence.
+
+Dense (FAISS over e5 vectors, best view per chunk) and lexical (BM25 over
+jieba tokens) rankings are merged by weighted reciprocal-rank fusion; the
+weights were chosen on the dev set (docs/retrieval.md).  Filters on kind,
+IP type and region restrict both rankings.  When an admin publishes a new
+version, every process serving searches picks it up on its next query
+(it checks ``CURRENT`` at most once a second) without a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from index.ann.base import ANNIndex
+from index.bm25 import BM25
+from index.confidence import FALLBACK, Calibration
+from index.embedder import Embedder
+from index.errors import WeiyuanError
+from index.schema import IP_TYPES, KINDS, NATIONWIDE, Chunk
+from index.store import VersionStore
+from index.textnorm import PreparedQuery, Synonyms, load_synonyms, prepare_query
+from index.tokenizer import shared_tokenizer
+from index.versiondata import ChunkTable, VersionFiles
+from weiyuan.settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: Below this many allowed vectors a filtered search is exact over the subset.
+EXACT_SUBSET_MAX = 20_000
+
+
+@dataclass
+class Hit:
+    id: str
+    kind: str
+    title: str
+    text: str
+    score: float
+    citations: list[dict[str, str]]
+    source: str
+    ip_types: list[str]
+    region: str
+    heading: str | None = None
+    dense: float = 0.0
+    bm25: float = 0.0
+    services: list[str] = field(default_factory=list)
+    related: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class SearchResult:
+    query: str
+    normalized: str
+    confidence: float
+    answerable: bool
+    hits: list[Hit]
+    version: str
+    signals: dict[str, float]
+    timings_ms: dict[str, float]
+    calibrated: bool = True
+
+    def as_json(self) -> dict[str, Any]:
+        """The batch/API form: query, confidence and hits with citations."""
+        return {
+            "query": self.query,
+            "confidence": round(self.confidence, 4),
+            "answerable": self.answerable,
+            "version": self.version,
+            "hits": [
+                {
+                    "id": h.id,
+                    "kind": h.kind,
+                    "title": h.title,
+                    "score": round(h.score, 6),
+                    "citations": h.citations,
+                    "text": h.text,
+                    "source": h.source,
+                    "ip_types": h.ip_types,
+                    "region": h.region,
+                }
+                for h in self.hits
+            ],
+        }
+
+
+@dataclass
+class Filters:
+    kind: str | None = None
+    ip_type: str | None = None
+    region: str | None = None
+
+    def validate(self) -> None:
+        if self.kind and self.kind not in KINDS:
+            raise WeiyuanError(f"未知的文档类别 {self.kind!r}，可选：{', '.join(KINDS)}")
+        if self.ip_type and self.ip_type not in IP_TYPES:
+            raise WeiyuanError(f"未知的知识产权类型 {self.ip_type!r}，可选：{', '.join(IP_TYPES)}")
+
+    def active(self) -> bool:
+        return bool(self.kind or self.ip_type or self.region)
+
+
+class LoadedVersion:
+    """One index version in memory."""
+
+    def __init__(self, version: str, files: VersionFiles, search_params: dict[str, Any] | None = None) -> None:
+        self.version = version
+        self.manifest = files.manifest()
+        self.chunks: ChunkTable = files.chunk_table()
+        self.vectors = files.vectors()
+        self.view_chunk = files.view_chunk()
+        self.ann: ANNIndex = files.ann_index(search_params)
+        self.bm25: BM25 = files.bm25()
+        self.fingerprint = str(self.manifest["model"]["fingerprint"])
+        self._mask_cache: dict[tuple[str | None, str | None, str | None], np.ndarray | None] = {}
+
+    def chunk_mask(self, filters: Filters) -> np.ndarray | None:
+        key = (filters.kind, filters.ip_type, filters.region)
+        if key in self._mask_cache:
+            return self._mask_cache[key]
+        if not filters.active():
+            return None
+        table = self.chunks
+        mask = np.ones(len(table), dtype=bool)
+        if filters.kind:
+            mask &= table.kinds == KINDS.index(filters.kind)
+        if filters.ip_type:
+            mask &= (table.ip_bits & (1 << IP_TYPES.index(filters.ip_type))) != 0
+        if filters.region:
+            # National material applies everywhere; local material only in its region.
+            wanted = [i for i, name in enumerate(table.region_names) if name in (filters.region, NATIONWIDE)]
+            mask &= np.isin(table.regions, wanted)
+        self._mask_cache[key] = mask
+        return mask
+
+
+class Retriever:
+    """Search the serving version; safe to share between threads."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        embedder_factory: Callable[[], Embedder],
+        calibration: Calibration | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = VersionStore(settings.index_dir)
+        self._embedder_factory = embedder_factory
+        self._embedder: Embedder | None = None
+        self._calibration_override = calibration
+        self._lock = threading.Lock()
+        self._loaded: LoadedVersion | None = None
+        self._checked_at = 0.0
+        self._marker_mtime = -1.0
+        self.tokenizer = shared_tokenizer(settings.knowledge_dir / "lexicon")
+        self.synonyms: Synonyms = load_synonyms(settings.knowledge_dir / "synonyms.yaml")
+        self._lexicon = _lexicon_terms(settings)
+        self.calibration = FALLBACK
+        # Hotline agents see results as they type: repeated prefixes hit this cache.
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._vector_cache_size = 512
+
+    def clear_query_cache(self) -> None:
+        with self._lock:
+            self._vectors.clear()
+
+    def _query_vector(self, text: str) -> np.ndarray:
+        with self._lock:
+            cached = self._vectors.get(text)
+            if cached is not None:
+                self._vectors.move_to_end(text)
+                return cached
+        vector: np.ndarray = self.embedder.embed_queries([text])[0]
+        with self._lock:
+            self._vectors[text] = vector
+            while len(self._vectors) > self._vector_cache_size:
+                self._vectors.popitem(last=False)
+        return vector
+
+    # -- loading ----------------------------------------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            with self._lock:
+                if self._embedder is None:
+                    self._embedder = self._embedder_factory()
+        return self._embedder
+
+    def loaded(self) -> LoadedVersion:
+        """The serving version, reloaded if an admin switched versions."""
+        now = time.monotonic()
+        if self._loaded is None or now - self._checked_at >= self.settings.retrieval.reload_check_seconds:
+            self._checked_at = now
+            mtime = self.store.current_marker_mtime()
+            if self._loaded is None or mtime != self._marker_mtime:
+                self._reload(mtime)
+        if self._loaded is None:
+            raise WeiyuanError("还没有可用的索引，请先运行 weiyuan index build")
+        return self._loaded
+
+    def _reload(self, mtime: float) -> None:
+        with self._lock:
+            version = self.store.current()
+            if version is None:
+                return
+            if self._loaded is not None and self._loaded.version == version:
+                self._marker_mtime = mtime
+                return
+            started = time.perf_counter()
+            index = self.settings.index
+            search_params = {"ef_search": index.hnsw_ef_search, "nprobe": index.ivf_nprobe}
+            loaded = LoadedVersion(version, VersionFiles(self.store.path(version)), search_params)
+            self._loaded = loaded
+            self._marker_mtime = mtime
+            self.synonyms = load_synonyms(self.settings.knowledge_dir / "synonyms.yaml")
+            self.calibration = self._pick_calibration(loaded)
+            log.info("serving index version %s (%.2fs to load)", version, time.perf_counter() - started)
+
+    def _pick_calibration(self, loaded: LoadedVersion) -> Calibration:
+        if self._calibration_override is not None:
+            return self._calibration_override
+        fitted = Calibration.load(self.settings.retrieval.calibration_file)
+        if fitted is not None and fitted.model_fingerprint == loaded.fingerprint:
+            return fitted
+        log.warning("no confidence calibration for model %s; run `weiyuan eval calibrate`", loaded.fingerprint)
+        return FALLBACK
+
+    @property
+    def version(self) -> str:
+        return self.loaded().version
+
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        loaded = self.loaded()
+        index = loaded.chunks.index_of(chunk_id)
+        return loaded.chunks[index] if index is not None else None
+
+    def article(self, law: str, article: str) -> Chunk | None:
+        """The chunk of one cited article (titles and aliases are accepted)."""
+        loaded = self.loaded()
+        title = loaded.manifest.get("aliases", {}).get(law.strip("《》"), law.strip("《》"))
+        return self.chunk(f"policy/{title}/{article}")
+
+    # -- searching --------------------------------------------------------------
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        *,
+        kind: str | None = None,
+        ip_type: str | None = None,
+        region: str | None = None,
+    ) -> SearchResult:
+        """Best ``k`` chunks for ``query`` with a calibrated confidence."""
+        if not query or not query.strip():
+            raise WeiyuanError("查询内容不能为空")
+        if len(query) > 2000:
+            query = query[:2000]
+        filters = Filters(kind=kind, ip_type=ip_type, region=region)
+        filters.validate()
+        k = max(1, min(int(k), 50))
+        loaded = self.loaded()
+        timings: dict[str, float] = {}
+
+        t0 = time.perf_counter()
+        prepared = prepare_query(query, self.synonyms)
+        tokens = self.tokenizer.tokens(prepared.expanded)
+        query_tokens = self.tokenizer.tokens(prepared.normalized)
+        timings["normalize"] = (time.perf_counter() - t0) * 1000
+
+        t0 = time.perf_counter()
+        vector = self._query_vector(prepared.normalized)
+        timings["embed"] = (time.perf_counter() - t0) * 1000
+
+        t0 = time.perf_counter()
+        chunk_mask = loaded.chunk_mask(filters)
+        dense = self._dense(loaded, vector, chunk_mask)
+        timings["dense"] = (time.perf_counter() - t0) * 1000
+
+        t0 = time.perf_counter()
+        bm_scores, bm_ids = loaded.bm25.top(tokens, self.settings.retrieval.bm25_candidates, chunk_mask)
+        timings["bm25"] = (time.perf_counter() - t0) * 1000
+
+        t0 = time.perf_counter()
+        fused = self._fuse(dense, bm_ids)
+        bm25_of = {int(i): float(s) for i, s in zip(bm_ids, bm_scores, strict=True)}
+        dense_of = dict(dense)
+        hits = []
+        for index, score in fused[:k]:
+            chunk = loaded.chunks[index]
+            hits.append(
+                Hit(
+                    id=chunk.id,
+                    kind=chunk.kind,
+                    title=chunk.title,
+                    text=chunk.text,
+                    score=score,
+                    citations=[c.model_dump() for c in chunk.citations],
+                    source=chunk.source,
+                    ip_types=list(chunk.ip_types),
+                    region=chunk.region,
+                    heading=chunk.heading,
+                    dense=dense_of.get(index, 0.0),
+                    bm25=bm25_of.get(index, 0.0),
+                    services=list(chunk.services),
+                    related=list(chunk.related),
+                )
+            )
+        signals = self._signals(loaded, prepared, tokens, query_tokens, dense, bm_ids, bm_scores, fused)
+        confidence = self.calibration.confidence(signals) if hits else 0.0
+        timings["fuse"] = (time.perf_counter() - t0) * 1000
+        timings["total"] = sum(timings.values())
+        return SearchResult(
+            query=query,
+            normalized=prepared.normalized,
+            confidence=confidence,
+            answerable=bool(hits) and confidence >= self.calibration.threshold,
+            hits=hits,
+            version=loaded.version,
+            signals=signals,
+            timings_ms={key: round(value, 3) for key, value in timings.items()},
+            calibrated=not self.calibration.metrics.get("uncalibrated", False),
+        )
+
+    def _dense(
+        self, loaded: LoadedVersion, vector: np.ndarray, chunk_mask: np.ndarray | None
+    ) -> list[tuple[int, float]]:
+        """Chunks ranked by their best view's cosine (index, score), best first."""
+        wanted = self.settings.retrieval.dense_candidates
+        view_mask = chunk_mask[loaded.view_chunk] if chunk_mask is not None else None
+        if view_mask is not None and view_mask.sum() <= EXACT_SUBSET_MAX:
+            rows = np.flatnonzero(view_mask)
+            if len(rows) == 0:
+                return []
+            scores = np.asarray(loaded.vectors[rows]) @ vector
+            take = min(len(rows), wanted * 4)
+            top = np.argpartition(-scores, take - 1)[:take] if take < len(rows) else np.arange(len(rows))
+            view_ids, view_scores = rows[top], scores[top]
+        else:
+            found_scores, found_ids = loaded.ann.search(vector[None, :], wanted * 4, view_mask)
+            keep = found_ids[0] >= 0
+            view_ids, view_scores = found_ids[0][keep], found_scores[0][keep]
+        best: dict[int, float] = {}
+        for view, score in zip(view_ids.tolist(), view_scores.tolist(), strict=True):
+            chunk = int(loaded.view_chunk[view])
+            if score > best.get(chunk, -2.0):
+                best[chunk] = float(score)
+        ranked = sorted(best.items(), key=lambda kv: -kv[1])
+        return ranked[:wanted]
+
+    def _fuse(self, dense: list[tuple[int, float]], bm_ids: np.ndarray) -> list[tuple[int, float]]:
+        """Weighted reciprocal-rank fusion of the two rankings."""
+        rrf_k = self.settings.retrieval.rrf_k
+        weight = self.settings.retrieval.bm25_weight
+        dense_weight = self.settings.retrieval.dense_weight
+        scores: dict[int, float] = {}
+        for rank, (index, _cos) in enumerate(dense):
+            scores[index] = scores.get(index, 0.0) + dense_weight / (rrf_k + rank + 1)
+        if weight > 0:
+            for rank, index in enumerate(bm_ids.tolist()):
+                scores[index] = scores.get(index, 0.0) + weight / (rrf_k + rank + 1)
+        return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    def _signals(
+        self,
+        loaded: LoadedVersion,
+        prepared: PreparedQuery,
+        tokens: list[str],
+        query_tokens: list[str],
+        dense: list[tuple[int, float]],
+        bm_ids: np.ndarray,
+        bm_scores: np.ndarray,
+        fused: list[tuple[int, float]],
+    ) -> dict[str, float]:
+        if not fused:
+            return {}
+        top = fused[0][0]
+        dense_of = dict(dense)
+        cosines = [score for _i, score in dense]
+        max_possible = loaded.bm25.max_possible(tokens) or 1.0
+        bm_top = 0.0
+        for index, score in zip(bm_ids.tolist(), bm_scores.tolist(), strict=True):
+            if index == top:
+                bm_top = score / max_possible
+                break
+        unique = set(query_tokens)
+        domain = sum(1 for t in unique if t in self._lexicon) / len(unique) if unique else 0.0
+        return {
+            "dense_top": dense_of.get(top, min(cosines) if cosines else 0.0),
+            "dense_max": cosines[0] if cosines else 0.0,
+            "dense_gap": cosines[0] - cosines[1] if len(cosines) > 1 else 0.0,
+            "bm25_top": bm_top,
+            "coverage": loaded.bm25.coverage(query_tokens),
+            "domain": domain,
+            "agree": float(bool(dense) and len(bm_ids) > 0 and dense[0][0] == int(bm_ids[0])),
+            "top_entry": float(loaded.chunks.kinds[top] == KINDS.index("entry")),
+            "query_len": math.log1p(len(query_tokens)),
+        }
+
+
+def _lexicon_terms(settings: Settings) -> frozenset[str]:
+    terms: set[str] = set()
+    for path in sorted((settings.knowledge_dir / "lexicon").glob("*.txt")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            word = line.split(" ", 1)[0].strip()
+            if word:
+                terms.add(word)
+    return frozenset(terms)

@@ -1,0 +1,281 @@
+"""Validated formats of the knowledge corpus and of the chunks built from it.
+
+The corpus has four kinds of file (see ``knowledge/README.md``):
+
+* policies: Markdown with a YAML front matter (statutes, regulations,
+  judicial interpretations, policy documents, service guides);
+* knowledge-base entries: YAML lists of question / variants / answer units;
+* published cases: YAML, real cases only, each with its source;
+* experts: YAML profiles for the hand-off desk (demo data says so).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+IpType = Literal[
+    "patent",
+    "trademark",
+    "copyright",
+    "trade_secret",
+    "geographical_indication",
+    "plant_variety",
+    "ic_layout",
+    "unfair_competition",
+    "ecommerce",
+    "general",
+]
+IP_TYPES: tuple[str, ...] = IpType.__args__  # type: ignore[attr-defined]
+
+IP_TYPE_LABELS: dict[str, str] = {
+    "patent": "专利",
+    "trademark": "商标",
+    "copyright": "著作权",
+    "trade_secret": "商业秘密",
+    "geographical_indication": "地理标志",
+    "plant_variety": "植物新品种",
+    "ic_layout": "集成电路布图设计",
+    "unfair_competition": "反不正当竞争",
+    "ecommerce": "电子商务",
+    "general": "综合",
+}
+
+Service = Literal[
+    "consultation",
+    "infringement_judgment",
+    "mediation_arbitration",
+    "fast_handling",
+    "exhibition",
+    "overseas",
+    "ecommerce_complaint",
+    "early_warning",
+    "assistance_application",
+    "administrative_enforcement",
+    "litigation",
+    "customs",
+]
+SERVICES: tuple[str, ...] = Service.__args__  # type: ignore[attr-defined]
+
+SERVICE_LABELS: dict[str, str] = {
+    "consultation": "咨询指导",
+    "infringement_judgment": "侵权判定参考意见",
+    "mediation_arbitration": "调解与仲裁",
+    "fast_handling": "纠纷快速处理",
+    "exhibition": "展会维权",
+    "overseas": "海外纠纷应对",
+    "ecommerce_complaint": "电商平台投诉",
+    "early_warning": "分析预警",
+    "assistance_application": "维权援助申请",
+    "administrative_enforcement": "行政投诉与查处",
+    "litigation": "诉讼",
+    "customs": "海关保护",
+}
+
+Kind = Literal["policy", "entry", "case"]
+KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
+KIND_LABELS: dict[str, str] = {"policy": "法规政策", "entry": "知识库", "case": "案例"}
+
+DocType = Literal[
+    "law",
+    "administrative_regulation",
+    "judicial_interpretation",
+    "local_regulation",
+    "departmental_rule",
+    "policy_document",
+    "guide",
+]
+
+#: Region of nationally applicable material.
+NATIONWIDE = "全国"
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
+ARTICLE_LABEL = re.compile(r"^第[零〇一二三四五六七八九十百千]+条(之[一二三四五六七八九十]+)?$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+class Citation(_Strict):
+    """A reference to one article of one policy document."""
+
+    law: str = Field(min_length=2)
+    article: str = Field(min_length=1)
+
+    def label(self) -> str:
+        """Human-readable form, e.g. ``《中华人民共和国专利法》第六十五条``."""
+        if self.article.startswith("第") or self.article.startswith("§"):
+            return f"《{self.law}》{self.article}"
+        return f"《{self.law}》「{self.article}」"
+
+
+class Source(_Strict):
+    """Where a file came from, for provenance."""
+
+    name: str = Field(min_length=2)
+    url: str | None = None
+    repo: str | None = None
+    path: str | None = None
+    commit: str | None = None
+    sha256: str | None = None
+    retrieved: dt.date | None = None
+
+
+class PolicyMeta(_Strict):
+    """Front matter of a policy Markdown file."""
+
+    title: str = Field(min_length=2)
+    doc_type: DocType
+    issuer: str = Field(min_length=2)
+    doc_number: str | None = None
+    promulgated: dt.date | None = None
+    effective_date: dt.date | None = None
+    region: str = NATIONWIDE
+    ip_types: list[IpType] = Field(min_length=1)
+    aliases: list[str] = Field(default_factory=list)
+    status: Literal["in_force", "superseded", "repealed"] = "in_force"
+    source: Source
+    provenance: str = Field(min_length=4)
+
+
+class Article(_Strict):
+    """One article (or one section of a guide) of a policy."""
+
+    label: str
+    chapter: str | None = None
+    text: str = Field(min_length=1)
+    line: int
+
+
+class Policy(_Strict):
+    meta: PolicyMeta
+    path: str
+    articles: list[Article]
+    content_hash: str
+
+
+class Entry(_Strict):
+    """A knowledge-base entry: one question an SME asks, answered for an SME."""
+
+    id: str
+    question: str = Field(min_length=4)
+    variants: list[str] = Field(default_factory=list)
+    answer: str = Field(min_length=20)
+    ip_type: IpType
+    services: list[Service] = Field(min_length=1)
+    region: str = NATIONWIDE
+    references: list[Citation] = Field(default_factory=list)
+    related: list[str] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not _SLUG.match(value):
+            raise ValueError("id 只能包含小写字母、数字和连字符（2–80 个字符）")
+        return value
+
+
+class EntryFile(_Strict):
+    provenance: str = Field(min_length=4)
+    entries: list[Entry] = Field(min_length=1)
+
+
+class Case(_Strict):
+    """A published case (real, with a source: never invented)."""
+
+    id: str
+    title: str = Field(min_length=4)
+    court_or_agency: str = Field(min_length=2)
+    date: dt.date
+    case_number: str | None = None
+    ip_type: IpType
+    region: str = NATIONWIDE
+    facts: str = Field(min_length=10)
+    holding: str = Field(min_length=10)
+    key_points: list[str] = Field(default_factory=list)
+    references: list[Citation] = Field(default_factory=list)
+    source: Source
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not _SLUG.match(value):
+            raise ValueError("id 只能包含小写字母、数字和连字符（2–80 个字符）")
+        return value
+
+    @model_validator(mode="after")
+    def _has_source_link(self) -> Case:
+        if not (self.source.url or self.source.path):
+            raise ValueError("案例必须注明可核查的出处（source.url 或 source.path）")
+        return self
+
+
+class CaseFile(_Strict):
+    provenance: str = Field(min_length=4)
+    cases: list[Case] = Field(default_factory=list)
+
+
+class Expert(_Strict):
+    """Profile of a human expert who takes over conversations."""
+
+    id: str
+    name: str = Field(min_length=1)
+    title: str | None = None
+    organisation: str | None = None
+    specialties: list[IpType] = Field(min_length=1)
+    regions: list[str] = Field(min_length=1)
+    capacity: int = Field(ge=1, le=200)
+    languages: list[str] = Field(default_factory=lambda: ["zh"])
+    demo: bool = False
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not _SLUG.match(value):
+            raise ValueError("id 只能包含小写字母、数字和连字符（2–80 个字符）")
+        return value
+
+
+class ExpertFile(_Strict):
+    provenance: str = Field(min_length=4)
+    demo: bool = False
+    experts: list[Expert] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _demo_is_labelled(self) -> ExpertFile:
+        if self.demo and not all(e.demo for e in self.experts):
+            raise ValueError("演示数据文件中的每位专家都必须标注 demo: true")
+        return self
+
+
+class View(_Strict):
+    """One text embedded for a chunk: a question phrasing or a passage."""
+
+    text: str
+    role: Literal["question", "passage"] = "passage"
+
+
+class Chunk(_Strict):
+    """The unit that is embedded, indexed, retrieved and cited."""
+
+    id: str
+    kind: Kind
+    doc_id: str
+    title: str
+    heading: str | None = None
+    text: str
+    #: Texts embedded for this chunk (one vector each; the best-scoring view counts).
+    views: list[View] = Field(min_length=1)
+    #: Text indexed by BM25.
+    lexical: str
+    citations: list[Citation]
+    ip_types: list[str]
+    region: str
+    source: str
+    services: list[str] = Field(default_factory=list)
+    related: list[str] = Field(default_factory=list)
+    content_hash: str

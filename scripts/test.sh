@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# `make test` (and CI): set up (cached), lint, type-check, run every test.
+# Everything runs for real: the embedding model, Rasa (trained if its inputs changed),
+# the action server, the gateway, headless chromium, and the local PostgreSQL/Redis.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh app rasa browser
+echo "==> ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+echo "==> mypy"
+.venv/bin/mypy
+echo "==> pytest"
+exec .venv/bin/python -m pytest -p no:cacheprovider "$@"

