@@ -9,7 +9,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from gateway import keys
-from gateway.errors import ApiError
+from gateway.errors import ApiError, json_object
 from gateway.jobs import JobManager
 from gateway.security import ROLES, audit, create_user, current, require
 from index import editing
@@ -31,16 +31,6 @@ def _store(request: web.Request) -> VersionStore:
 def _actor(request: web.Request) -> str:
     principal = current(request)
     return principal.username if principal else "?"
-
-
-async def _body(request: web.Request) -> dict[str, Any]:
-    try:
-        data = await request.json()
-    except Exception:
-        raise ApiError(400, "请求内容不是有效的 JSON") from None
-    if not isinstance(data, dict):
-        raise ApiError(400, "请求内容应为 JSON 对象")
-    return data
 
 
 @routes.get("/api/admin/index")
@@ -78,7 +68,7 @@ async def index_status(request: web.Request) -> web.Response:
 @routes.post("/api/admin/index/refresh")
 @require("admin")
 async def start_refresh(request: web.Request) -> web.Response:
-    data = await _body(request)
+    data = await json_object(request)
     jobs: JobManager = request.app[keys.JOBS]
     job = jobs.start_refresh(_actor(request), full=bool(data.get("full")))
     audit(request.app[keys.DB], _actor(request), "index.refresh.start", "index", job.id, full=bool(data.get("full")))
@@ -120,7 +110,7 @@ async def job_events(request: web.Request) -> web.StreamResponse:
 @routes.post("/api/admin/index/rollback")
 @require("admin")
 async def rollback(request: web.Request) -> web.Response:
-    data = await _body(request)
+    data = await json_object(request)
     jobs: JobManager = request.app[keys.JOBS]
     if jobs.running is not None:
         raise ApiError(409, "索引正在刷新，完成后再回滚")
@@ -163,7 +153,7 @@ async def read_file(request: web.Request) -> web.Response:
 @require("admin")
 async def validate(request: web.Request) -> web.Response:
     """Check a change without saving it: every problem with file and line."""
-    data = await _body(request)
+    data = await json_object(request)
     settings: Settings = request.app[keys.SETTINGS]
     try:
         editing.validate_change(settings.knowledge_dir, str(data.get("path", "")), _content(data))
@@ -183,7 +173,7 @@ def _content(data: dict[str, Any]) -> str:
 @require("admin")
 async def save_file(request: web.Request) -> web.Response:
     """Save (create or replace) a knowledge file; refused with problems if the corpus would be invalid."""
-    data = await _body(request)
+    data = await json_object(request)
     settings: Settings = request.app[keys.SETTINGS]
     rel = str(data.get("path", ""))
     existed = editing.check_path(settings.knowledge_dir, rel).exists()
@@ -227,7 +217,7 @@ async def users(request: web.Request) -> web.Response:
 @routes.post("/api/admin/users")
 @require("admin")
 async def add_user(request: web.Request) -> web.Response:
-    data = await _body(request)
+    data = await json_object(request)
     role = str(data.get("role", ""))
     if role not in ROLES:
         raise ApiError(400, f"角色必须是 {', '.join(ROLES)} 之一")
@@ -249,7 +239,7 @@ async def add_user(request: web.Request) -> web.Response:
 @routes.post("/api/admin/users/{username}/active")
 @require("admin")
 async def set_active(request: web.Request) -> web.Response:
-    data = await _body(request)
+    data = await json_object(request)
     username = request.match_info["username"]
     if username == _actor(request):
         raise ApiError(400, "不能停用自己的账号")

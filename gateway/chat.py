@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from consult.messages import pair_rest_messages
 from gateway import keys
-from gateway.errors import ApiError
+from gateway.errors import ApiError, json_object
 from store.db import Database
 from store.models import ChatMessage, Feedback
 from weiyuan.redact import redact
@@ -43,16 +43,6 @@ def message_json(message: ChatMessage) -> dict[str, Any]:
 
 def client_key(request: web.Request) -> str:
     return request.remote or "unknown"
-
-
-async def _json(request: web.Request) -> dict[str, Any]:
-    try:
-        data = await request.json()
-    except Exception:
-        raise ApiError(400, "请求内容不是有效的 JSON") from None
-    if not isinstance(data, dict):
-        raise ApiError(400, "请求内容应为 JSON 对象")
-    return data
 
 
 def _session_of(value: object) -> str:
@@ -105,7 +95,7 @@ async def relay_to_rasa(app: web.Application, conversation: str, text: str) -> l
 @routes.post("/api/chat/start")
 async def start(request: web.Request) -> web.Response:
     """Resume the conversation the browser remembers, or begin a new one."""
-    data = await _json(request)
+    data = await json_object(request)
     db: Database = request.app[keys.DB]
     existing = data.get("session")
     if isinstance(existing, str) and SESSION_RE.match(existing):
@@ -130,7 +120,7 @@ async def send(request: web.Request) -> web.Response:
     settings: Settings = request.app[keys.SETTINGS]
     if not await request.app[keys.CHAT_LIMITER].allow(client_key(request)):
         raise ApiError(429, "您发送得太快了，请稍等几秒再发")
-    data = await _json(request)
+    data = await json_object(request)
     conversation = _session_of(data.get("session"))
     text = data.get("text")
     if not isinstance(text, str) or not text.strip():
@@ -155,7 +145,7 @@ async def feedback(request: web.Request) -> web.Response:
     """👍 / 👎 on one answer (no personal data is stored with it)."""
     if not await request.app[keys.CHAT_LIMITER].allow("fb:" + client_key(request)):
         raise ApiError(429)
-    data = await _json(request)
+    data = await json_object(request)
     conversation = _session_of(data.get("session"))
     rating = data.get("rating")
     if rating not in (1, -1):

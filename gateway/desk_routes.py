@@ -13,7 +13,7 @@ from aiohttp import web
 
 from desk.service import RESOLUTIONS, Actor, Desk
 from gateway import keys
-from gateway.errors import ApiError
+from gateway.errors import ApiError, json_object
 from gateway.openapi import register
 from gateway.pages import REGIONS, context
 from gateway.security import audit, current, require
@@ -32,16 +32,6 @@ def actor(request: web.Request) -> Actor:
 def desk_of(request: web.Request) -> Desk:
     desk: Desk = request.app[keys.DESK]
     return desk
-
-
-async def body(request: web.Request) -> dict[str, Any]:
-    try:
-        data = await request.json()
-    except Exception:
-        raise ApiError(400, "请求内容不是有效的 JSON") from None
-    if not isinstance(data, dict):
-        raise ApiError(400, "请求内容应为 JSON 对象")
-    return data
 
 
 @routes.get("/desk")
@@ -87,7 +77,7 @@ async def ticket(request: web.Request) -> web.Response:
 @require("desk")
 async def ticket_action(request: web.Request) -> web.Response:
     number, action = request.match_info["number"], request.match_info["action"]
-    data = await body(request)
+    data = await json_object(request)
     desk, who = desk_of(request), actor(request)
     if action == "claim":
         desk.claim(number, who)
@@ -111,7 +101,7 @@ async def ticket_action(request: web.Request) -> web.Response:
 @require("agent")
 async def hotline(request: web.Request) -> web.Response:
     """An agent opens a ticket for a caller (from the lookup page)."""
-    ticket = desk_of(request).open_hotline_ticket(actor(request), await body(request))
+    ticket = desk_of(request).open_hotline_ticket(actor(request), await json_object(request))
     return web.json_response(
         {"ok": True, "number": ticket.number, "assigned_expert": ticket.assigned_expert}, status=201
     )
@@ -127,7 +117,7 @@ async def drafts(request: web.Request) -> web.Response:
 @require("admin")
 async def publish(request: web.Request) -> web.Response:
     """Publish a reviewed draft as an entry, then refresh the index incrementally."""
-    data = await body(request)
+    data = await json_object(request)
     entry_id = desk_of(request).publish_draft(int(request.match_info["draft_id"]), actor(request), data)
     job = request.app[keys.JOBS].start_refresh(actor(request).username)
     audit(request.app[keys.DB], actor(request).username, "index.refresh.start", "index", job.id, reason="draft")
@@ -137,7 +127,7 @@ async def publish(request: web.Request) -> web.Response:
 @routes.post("/api/admin/drafts/{draft_id}/reject")
 @require("admin")
 async def reject(request: web.Request) -> web.Response:
-    data = await body(request)
+    data = await json_object(request)
     desk_of(request).reject_draft(int(request.match_info["draft_id"]), actor(request), str(data.get("note", "")))
     return web.json_response({"ok": True})
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -34,6 +35,17 @@ class ApiError(web.HTTPException):
         super().__init__()
         self.message = message or STATUS_MESSAGES.get(status, "出错了")
         self.details = details
+
+
+async def json_object(request: web.Request) -> dict[str, Any]:
+    """The request body as a JSON object, or a 400 with a Chinese message."""
+    try:
+        data = await request.json()
+    except Exception:
+        raise ApiError(400, "请求内容不是有效的 JSON") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "请求内容应为 JSON 对象")
+    return data
 
 
 def json_error(status: int, message: str, **details: object) -> web.Response:
