@@ -101,7 +101,9 @@ async def job_events(request: web.Request) -> web.StreamResponse:
         seen = job.version
         snapshot = job.snapshot()
         await response.write(f"data: {json.dumps(snapshot, ensure_ascii=False)}\n\n".encode())
-        if job.status != "running":
+        # Decide from what was sent: the build thread may finish while the write
+        # awaits, and the final "done" snapshot must still reach the browser.
+        if snapshot["status"] != "running":
             break
         await jobs.wait_change(job, seen)
     return response
