@@ -1,4 +1,8 @@
-"""Answer a question from the knowledge index, always citing; clarify or hand over when unsure."""
+"""Answer a question from the knowledge index with the graded policy (consult/policy.py).
+
+The action only reads the tracker and writes events; searching and
+deciding happen in the consultant, composing in consult/answers.py.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,23 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import channel_of, entity, latest_intent, latest_user_text, send, transcript
-from consult.answers import compose_answer, compose_clarify
+from actions.common import (
+    channel_of,
+    ip_type_entity,
+    ip_type_slot,
+    latest_intent,
+    latest_user_text,
+    never_silent,
+    send,
+    transcript,
+)
+from consult.answers import compose_answer, compose_clarify, compose_decline, compose_probable
 from consult.followup import rewrite
-from consult.handoff import NEEDS_PERSON_INTENTS, handoff_message
-from consult.service import get_consultant
+from consult.handoff import NEEDS_PERSON_INTENTS, handoff_message, open_ticket_for
+from consult.messages import payload
+from consult.policy import Nlu
+from consult.service import Outcome, get_consultant
+from consult.vocabulary import ip_type_from_text
 
 
 def retrieval_summary(query: str, result: Any) -> dict[str, Any]:
@@ -28,6 +44,7 @@ def retrieval_summary(query: str, result: Any) -> dict[str, Any]:
     }
 
 
+@never_silent
 class ActionAnswerQuestion(Action):
     def name(self) -> str:
         return "action_answer_question"
@@ -36,46 +53,104 @@ class ActionAnswerQuestion(Action):
         consultant = get_consultant()
         intent, nlu_confidence = latest_intent(tracker)
         text = latest_user_text(tracker)
-        last_query = tracker.get_slot("last_query")
-        slot_ip = tracker.get_slot("ip_type")
-        new_ip = entity(tracker, "ip_type")
-        region = tracker.get_slot("region")
-        clarifying = tracker.get_slot("awaiting_clarification")
-
-        if intent == "ask_followup" or (clarifying and new_ip):
-            query = rewrite(text, last_query, tracker.get_slot("last_ip_type"), new_ip or slot_ip)
-        else:
-            query = text
-        ip_type = new_ip or (slot_ip if intent == "ask_followup" or clarifying else None)
-        outcome = consultant.consult(query, ip_type=ip_type, region=region, clarified=bool(clarifying))
-        result = outcome.result
-        events: list[EventType] = [SlotSet("last_query", query), SlotSet("last_ip_type", ip_type or slot_ip)]
-
-        if outcome.decision == "answer":
-            composed = compose_answer(
-                result,
-                consultant.retriever,
-                max_sources=consultant.settings.dialogue.max_sources,
-                max_related=consultant.settings.dialogue.max_related,
-                intent=intent,
-                nlu_confidence=nlu_confidence,
-            )
+        if not text.strip():
+            composed = compose_clarify(None)
             send(dispatcher, composed.text, composed.meta, composed.buttons)
-            events += [
-                SlotSet("awaiting_clarification", False),
-                SlotSet("last_confidence", result.confidence),
-                SlotSet("last_answer_id", composed.meta["answer_id"]),
-            ]
-            if intent in NEEDS_PERSON_INTENTS:
-                events += handoff(dispatcher, tracker, "needs_person", query, result, ip_type, region)
+            return [SlotSet("awaiting_clarification", True)]
+        last_query = tracker.get_slot("last_query")
+        slot_ip = ip_type_slot(tracker)
+        new_ip = ip_type_entity(tracker)
+        clarifying = bool(tracker.get_slot("awaiting_clarification"))
+        adding = bool(tracker.get_slot("awaiting_details"))
+        region = tracker.get_slot("region")
+
+        context = intent == "ask_followup" or adding or (clarifying and bool(new_ip))
+        query = rewrite(text, last_query, ip_type_slot(tracker, "last_ip_type"), new_ip or slot_ip) if context else text
+        # a fresh question is searched without a filter (retrieval knows the type better than one entity);
+        # a follow-up or a clarified question keeps the type the conversation is about
+        ip_filter = (new_ip or slot_ip) if context else None
+        ip_known = new_ip or ip_type_from_text(query) or slot_ip
+        outcome = consultant.consult(
+            query,
+            nlu=Nlu(intent, nlu_confidence),
+            ip_type=ip_filter,
+            region=region,
+            clarified=clarifying or adding,
+        )
+        result = outcome.result
+        events: list[EventType] = [
+            SlotSet("last_query", query),
+            SlotSet("last_ip_type", ip_known),
+            SlotSet("awaiting_details", False),
+        ]
+        tier = outcome.decision.tier
+        if tier in ("confident", "probable"):
+            events += self._answer(dispatcher, consultant, outcome, intent, nlu_confidence)
+            if outcome.decision.also_handoff or intent in NEEDS_PERSON_INTENTS:
+                events += handoff(dispatcher, tracker, "needs_person", query, result, ip_known, region)
             return events
-        if outcome.decision == "clarify":
-            composed = compose_clarify(result)
+        if tier == "clarify":
+            composed = compose_clarify(result, ip_known)
             send(dispatcher, composed.text, composed.meta, composed.buttons)
             return [*events, SlotSet("awaiting_clarification", True)]
-        reason = "needs_person" if intent in NEEDS_PERSON_INTENTS else "low_confidence"
-        handed = handoff(dispatcher, tracker, reason, query, result, ip_type, region)
+        if tier == "decline":
+            composed = compose_decline()
+            send(dispatcher, composed.text, composed.meta, composed.buttons)
+            return [*events, SlotSet("awaiting_clarification", False)]
+        reason = "needs_person" if intent in NEEDS_PERSON_INTENTS else outcome.decision.reason
+        handed = handoff(dispatcher, tracker, reason, query, result, ip_known, region)
         return [*events, SlotSet("awaiting_clarification", False), *handed]
+
+    @staticmethod
+    def _answer(
+        dispatcher: CollectingDispatcher,
+        consultant: Any,
+        outcome: Outcome,
+        intent: str | None,
+        nlu_confidence: float | None,
+    ) -> list[EventType]:
+        dialogue = consultant.settings.dialogue
+        if outcome.decision.tier == "confident":
+            composed = compose_answer(
+                outcome.result,
+                consultant.retriever,
+                max_sources=dialogue.max_sources,
+                max_related=dialogue.max_related,
+                intent=intent,
+                nlu_confidence=nlu_confidence,
+                other_questions=outcome.other_questions,
+            )
+        else:
+            composed = compose_probable(
+                outcome.result,
+                max_sources=dialogue.max_sources,
+                intent=intent,
+                nlu_confidence=nlu_confidence,
+                other_questions=outcome.other_questions,
+            )
+        send(dispatcher, composed.text, composed.meta, composed.buttons)
+        return [
+            SlotSet("awaiting_clarification", False),
+            SlotSet("last_confidence", outcome.result.confidence),
+            SlotSet("last_answer_id", composed.meta["answer_id"]),
+        ]
+
+
+@never_silent
+class ActionAskDetails(Action):
+    """ "补充情况": ask for the missing facts; the next message is searched together with the question."""
+
+    def name(self) -> str:
+        return "action_ask_details"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        send(
+            dispatcher,
+            "好的，请补充说明：涉及哪一类权利（专利、商标、著作权……），对方做了什么、在哪里（哪个平台或地区），"
+            "您手上有哪些材料，想达到什么目的。我会结合您刚才的问题重新查找。",
+            payload("clarify", asks="details"),
+        )
+        return [SlotSet("awaiting_details", True)]
 
 
 def handoff(
@@ -87,19 +162,27 @@ def handoff(
     ip_type: str | None,
     region: str | None,
 ) -> list[EventType]:
-    """Create the ticket (durably), then tell the user its number."""
+    """Create the ticket (durably), then tell the user its number; one open ticket per conversation."""
     consultant = get_consultant()
+    existing = open_ticket_for(consultant.db, tracker.sender_id)
+    eta = round(consultant.settings.desk.first_response_hours)
+    if existing is not None and existing.kind == "handoff":
+        text = (
+            f"您的问题已经转给人工专家（工单号 {existing.number}），专家回复后会显示在这里；"
+            "您在这期间发的消息也会一并转交。"
+        )
+        send(dispatcher, text, payload("handoff", reason=reason, ticket={"number": existing.number}, existing=True))
+        return [SlotSet("handed_over", True), SlotSet("ticket_number", existing.number)]
     ticket = consultant.desk.open_ticket(
         kind="handoff",
         reason=reason,
         conversation_id=tracker.sender_id,
         channel=channel_of(tracker),
-        ip_type=ip_type or tracker.get_slot("ip_type"),
+        ip_type=ip_type or ip_type_slot(tracker),
         region=region or tracker.get_slot("region"),
         transcript=transcript(tracker),
         retrieval=retrieval_summary(query or "", result) if result is not None else {},
     )
-    eta = round(consultant.settings.desk.first_response_hours)
     text, meta = handoff_message(ticket, reason, eta)
     send(dispatcher, text, meta)
     return [SlotSet("handed_over", True), SlotSet("ticket_number", ticket.number)]

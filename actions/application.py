@@ -9,7 +9,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import channel_of, send, transcript
+from actions.common import channel_of, never_silent, send, transcript
 from consult import forms
 from consult.messages import payload
 from consult.service import get_consultant
@@ -37,6 +37,7 @@ def _cancelled(dispatcher: CollectingDispatcher, slot: str, text: str) -> dict[s
     return {slot: False, "application_cancelled": True}
 
 
+@never_silent
 class ValidateAssistanceApplicationForm(FormValidationAction):
     def name(self) -> str:
         return "validate_assistance_application_form"
@@ -121,6 +122,7 @@ def summary(tracker: Tracker) -> str:
     return "\n".join(rows)
 
 
+@never_silent
 class ActionAskConfirmed(Action):
     """Show the summary and ask for confirmation before anything is submitted."""
 
@@ -137,6 +139,7 @@ class ActionAskConfirmed(Action):
         return []
 
 
+@never_silent
 class ActionSubmitApplication(Action):
     """Write the application durably, then give the user its number and what happens next."""
 
@@ -180,6 +183,7 @@ def reset() -> list[EventType]:
     return [SlotSet(f, None) for f in FIELDS if f not in keep] + [SlotSet("application_cancelled", None)]
 
 
+@never_silent
 class ActionCancelApplication(Action):
     """The user stopped half-way: nothing is saved."""
 

@@ -2,12 +2,80 @@
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from consult.handoff import transcript_from_events
+from consult.handoff import handoff_message, transcript_from_events
+from consult.messages import payload
+from consult.vocabulary import canonical_ip_type
+
+log = logging.getLogger(__name__)
+
+ERROR_TEXT = "抱歉，系统处理您的消息时出了点问题（错误编号 {error_id}）。"
+ERROR_NO_TICKET = "您的消息已经保存。请稍后再试一次，或拨打 12330 知识产权维权援助热线，也可以点击“转人工”。"
+
+Run = Callable[[Any, CollectingDispatcher, Tracker, dict[str, Any]], Awaitable[list[EventType]]]
+A = TypeVar("A")
+
+
+def never_silent(cls: type[A]) -> type[A]:
+    """Wrap an action's ``run``: any exception still gives the user a reply and a person the case.
+
+    The user sees a polite message with an error id; a hand-over ticket
+    records the id (so an expert picks the conversation up and a developer
+    finds the traceback in the action server's log under the same id).
+    """
+    original: Run = cls.run  # type: ignore[attr-defined]
+
+    @functools.wraps(original)
+    async def run(
+        self: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        try:
+            return await original(self, dispatcher, tracker, domain)
+        except Exception:
+            error_id = uuid.uuid4().hex[:12]
+            log.exception("action %s failed (error id %s)", getattr(self, "name", lambda: "?")(), error_id)
+            return apologise(dispatcher, tracker, error_id)
+
+    cls.run = run  # type: ignore[attr-defined]
+    return cls
+
+
+def apologise(dispatcher: CollectingDispatcher, tracker: Tracker, error_id: str) -> list[EventType]:
+    """The reply after a failure: a ticket if the database still works, a polite message in any case."""
+    text = ERROR_TEXT.format(error_id=error_id)
+    try:
+        from consult.service import get_consultant
+
+        consultant = get_consultant()
+        ticket = consultant.desk.open_ticket(
+            kind="handoff",
+            reason="error",
+            conversation_id=tracker.sender_id,
+            channel=channel_of(tracker),
+            transcript=transcript(tracker),
+            retrieval={"error_id": error_id, "query": latest_user_text(tracker)[:500]},
+        )
+    except Exception:
+        log.exception("could not open a ticket for error %s", error_id)
+        send(
+            dispatcher,
+            text + ERROR_NO_TICKET,
+            payload("handoff", reason="error", error_id=error_id),
+            [{"title": "转人工", "payload": "/request_human"}],
+        )
+        return []
+    handed, meta = handoff_message(ticket, "error", round(consultant.settings.desk.first_response_hours))
+    send(dispatcher, handed, {**meta, "error_id": error_id})
+    return [SlotSet("handed_over", True), SlotSet("ticket_number", ticket.number)]
 
 
 def latest_intent(tracker: Tracker) -> tuple[str | None, float | None]:
@@ -19,6 +87,15 @@ def entity(tracker: Tracker, name: str) -> str | None:
     """The latest message's value for ``name`` (after synonym mapping)."""
     values = [e.get("value") for e in tracker.latest_message.get("entities", []) if e.get("entity") == name]
     return str(values[-1]) if values and values[-1] is not None else None
+
+
+def ip_type_entity(tracker: Tracker) -> str | None:
+    """The latest message's IP type, canonical (odd DIET values are mapped or dropped)."""
+    return canonical_ip_type(entity(tracker, "ip_type"))
+
+
+def ip_type_slot(tracker: Tracker, name: str = "ip_type") -> str | None:
+    return canonical_ip_type(tracker.get_slot(name))
 
 
 def latest_user_text(tracker: Tracker) -> str:

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import send
+from actions.answer import handoff
+from actions.common import latest_user_text, never_silent, send
 from consult.messages import payload
 from consult.service import get_consultant
 from store.models import Feedback
 from weiyuan.redact import redact
 
+#: Feedback that says the last answer did not help: a person takes over.
+NOT_HELPFUL = re.compile(r"不对|没用|没有用|没帮助|没有帮助|答非所问|没解决|没有解决|不是我问的|看不懂|不明白|套话")
 
+
+@never_silent
 class ActionRecordFeedback(Action):
     def name(self) -> str:
         return "action_record_feedback"
@@ -31,5 +37,8 @@ class ActionRecordFeedback(Action):
                     context={"last_query": redact(tracker.get_slot("last_query") or "")},
                 )
             )
+        if tracker.get_slot("last_answer_id") and NOT_HELPFUL.search(text):
+            send(dispatcher, "抱歉刚才的回答没能帮到您，谢谢您告诉我。", payload("info", recorded="feedback"))
+            return handoff(dispatcher, tracker, "not_helpful", latest_user_text(tracker), None, None, None)
         send(dispatcher, "谢谢您的反馈！我们会认真查看，用来改进回答。", payload("info", recorded="feedback"))
         return []

@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import handoff
-from actions.common import entity, latest_intent, latest_user_text, send
+from actions.common import ip_type_entity, latest_intent, latest_user_text, never_silent, send
 from consult.messages import payload
 
 INTENT_LABELS = {
@@ -29,6 +29,7 @@ INTENT_LABELS = {
 }
 
 
+@never_silent
 class ActionHandoff(Action):
     def name(self) -> str:
         return "action_handoff"
@@ -36,9 +37,10 @@ class ActionHandoff(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         intent, _ = latest_intent(tracker)
         reason = "needs_person" if intent == "received_legal_notice" else "user_request"
-        return handoff(dispatcher, tracker, reason, latest_user_text(tracker), None, entity(tracker, "ip_type"), None)
+        return handoff(dispatcher, tracker, reason, latest_user_text(tracker), None, ip_type_entity(tracker), None)
 
 
+@never_silent
 class ActionDefaultAskAffirmation(Action):
     """First stage of the two-stage fallback: "did you mean …?" with the two likeliest intents."""
 
@@ -58,6 +60,7 @@ class ActionDefaultAskAffirmation(Action):
         return []
 
 
+@never_silent
 class ActionDefaultFallback(Action):
     """Last stage of the fallback: NLU could not understand twice, so a person takes over."""
 

@@ -17,6 +17,8 @@ from index.schema import IP_TYPE_LABELS, Citation
 
 FOOTNOTE = "提示：以上是一般性说明，不构成对具体案件的法律意见；需要进一步帮助可以申请维权援助或转人工。"
 QUOTE_LIMIT = 360
+SUMMARY_LIMIT = 120
+PROBABLE_INTRO = "以下内容可能与您的问题相关，请对照您的情况看看："
 
 
 @dataclass
@@ -32,7 +34,43 @@ def citation_label(citation: dict[str, str]) -> str:
 
 def _source(hit: Hit) -> dict[str, Any]:
     label = hit.title if hit.kind != "policy" else citation_label(hit.citations[0])
-    return {"id": hit.id, "kind": hit.kind, "title": hit.title, "label": label, "source": hit.source}
+    return {
+        "id": hit.id,
+        "kind": hit.kind,
+        "title": hit.title,
+        "label": label,
+        "source": hit.source,
+        "citations": hit.citations,
+    }
+
+
+def _unique_citations(hits: list[Hit]) -> list[dict[str, str]]:
+    out: list[dict[str, str]] = []
+    for hit in hits:
+        for c in hit.citations:
+            if c not in out:
+                out.append(c)
+    return out
+
+
+def _question_buttons(questions: list[str]) -> list[dict[str, str]]:
+    """The other questions of a multi-part message, one button each (asked as they were written)."""
+    return [{"title": _short(q, 24), "payload": q} for q in questions]
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _summary(hit: Hit, limit: int = SUMMARY_LIMIT) -> str:
+    """The first sentences of a source, up to ``limit`` characters."""
+    text = " ".join(hit.text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    end = max(cut.rfind(p) for p in "。；;！")
+    return cut[: end + 1] if end >= limit // 2 else cut.rstrip() + "……"
 
 
 def _quote(text: str) -> str:
@@ -47,6 +85,7 @@ def compose_answer(
     max_related: int = 3,
     intent: str | None = None,
     nlu_confidence: float | None = None,
+    other_questions: list[str] | None = None,
 ) -> Composed:
     """The answer message for a confident search result."""
     best = result.hits[0]
@@ -73,7 +112,7 @@ def compose_answer(
             lines.append(f"依据：{basis}")
     lines.append(FOOTNOTE)
 
-    buttons = []
+    buttons = _question_buttons(other_questions or [])
     for related_id in best.related[:max_related]:
         chunk = retriever.chunk(related_id)
         if chunk is not None:
@@ -84,6 +123,7 @@ def compose_answer(
     sources = [_source(h) for h in result.hits[:max_sources]]
     meta = payload(
         "answer",
+        tier="confident",
         answer_id=uuid.uuid4().hex,
         query=result.query,
         confidence=round(result.confidence, 4),
@@ -94,6 +134,64 @@ def compose_answer(
         index_version=result.version,
         intent=intent,
         nlu_confidence=nlu_confidence,
+        other_questions=other_questions or None,
+    )
+    return Composed("\n".join(lines), buttons, meta)
+
+
+def compose_probable(
+    result: SearchResult,
+    *,
+    max_sources: int = 3,
+    intent: str | None = None,
+    nlu_confidence: float | None = None,
+    other_questions: list[str] | None = None,
+) -> Composed:
+    """Not sure enough to answer: the best sources, each summarised and cited, and a way on."""
+    shown: list[Hit] = []
+    for hit in result.hits:
+        if len(shown) >= max_sources:
+            break
+        if all(hit.title != s.title or hit.kind == "policy" for s in shown):
+            shown.append(hit)
+    lines = [PROBABLE_INTRO]
+    for number, hit in enumerate(shown, start=1):
+        if hit.kind == "policy":
+            head = f"{number}. {citation_label(hit.citations[0])}"
+        elif hit.kind == "entry":
+            head = f"{number}. 知识库条目「{hit.title}」"
+        else:
+            head = f"{number}. 参考案例「{hit.title}」"
+        lines.append(head)
+        lines.append(f"   {_summary(hit)}")
+        basis = "；".join(citation_label(c) for c in hit.citations if hit.kind != "policy")
+        if basis:
+            lines.append(f"   依据：{basis}")
+    lines += [
+        "",
+        "如果没有解决您的问题，可以补充说明具体情况（涉及什么权利、发生了什么、在哪个平台），或转人工。",
+        FOOTNOTE,
+    ]
+    citations = _unique_citations(shown)
+    buttons = [
+        {"title": "解决了", "payload": "/affirm"},
+        {"title": "补充情况", "payload": "/add_details"},
+        {"title": "转人工", "payload": "/request_human"},
+        *_question_buttons(other_questions or []),
+    ]
+    meta = payload(
+        "answer",
+        tier="probable",
+        answer_id=uuid.uuid4().hex,
+        query=result.query,
+        confidence=round(result.confidence, 4),
+        citations=[{**c, "label": citation_label(c)} for c in citations],
+        sources=[_source(h) for h in shown],
+        ip_types=sorted({t for h in shown for t in h.ip_types}),
+        index_version=result.version,
+        intent=intent,
+        nlu_confidence=nlu_confidence,
+        other_questions=other_questions or None,
     )
     return Composed("\n".join(lines), buttons, meta)
 
@@ -101,8 +199,22 @@ def compose_answer(
 IP_BUTTONS = ["patent", "trademark", "copyright", "trade_secret", "ecommerce", "geographical_indication"]
 
 
-def compose_clarify(result: SearchResult | None) -> Composed:
-    """Ask which kind of IP the question is about (one clarifying question, with buttons)."""
+def compose_clarify(result: SearchResult | None, ip_type: str | None = None) -> Composed:
+    """One clarifying question: which kind of IP, or (when that is known) what happened."""
+    if ip_type and ip_type in IP_TYPE_LABELS and ip_type != "general":
+        label = IP_TYPE_LABELS[ip_type]
+        text = (
+            f"想先确认一下具体情况：您是想了解{label}的申请、保护期限等一般规定，还是遇到了侵权、被投诉、被起诉等纠纷？"
+            "请简单说说发生了什么（对方做了什么、在哪里、您想达到什么目的），我好找到准确的依据。"
+        )
+        buttons = [
+            {"title": "一般规定", "payload": f"{label}有哪些基本规定"},
+            {"title": "我被侵权了", "payload": f"别人侵犯了我的{label}怎么维权"},
+            {"title": "我被投诉或起诉", "payload": f"我被指控侵犯别人的{label}怎么办"},
+            {"title": "转人工", "payload": "/request_human"},
+        ]
+        meta = payload("clarify", confidence=round(result.confidence, 4) if result else None, asks="situation")
+        return Composed(text, buttons, meta)
     buttons = [{"title": IP_TYPE_LABELS[t], "payload": IP_TYPE_LABELS[t]} for t in IP_BUTTONS]
     buttons.append({"title": "其他/不确定", "payload": "/request_human"})
     text = "为了找到准确的依据，想先确认一下：您的问题涉及哪一类知识产权？也可以把情况再说得具体一些。"
@@ -110,4 +222,22 @@ def compose_clarify(result: SearchResult | None) -> Composed:
         text,
         buttons,
         payload("clarify", confidence=round(result.confidence, 4) if result else None, asks="ip_type"),
+    )
+
+
+DECLINE = (
+    "抱歉，这个问题不在知识产权维权援助的服务范围内，我不能给出可靠的答复。\n"
+    "如果是婚姻家庭、劳动用工、交通事故、借贷、消费退款等其他法律问题，可以拨打 12348 公共法律服务热线，"
+    "或到当地公共法律服务中心咨询。\n"
+    "如果您的问题和专利、商标、著作权、商业秘密、地理标志、电商平台侵权投诉等有关，欢迎换个说法再问我，"
+    "或者转人工。"
+)
+
+
+def compose_decline() -> Composed:
+    """Not an IP matter: say so, and where to go instead."""
+    return Composed(
+        DECLINE,
+        [{"title": "转人工", "payload": "/request_human"}],
+        payload("out_of_scope", referral="12348"),
     )

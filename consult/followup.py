@@ -7,7 +7,7 @@ appended as the new focus.
 
 from __future__ import annotations
 
-from consult.forms import IP_WORDS
+from consult.vocabulary import IP_WORDS
 from index.schema import IP_TYPE_LABELS
 
 

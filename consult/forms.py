@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from consult.vocabulary import IP_WORDS
 from index.schema import IP_TYPE_LABELS
 from index.textnorm import normalize
 
@@ -102,17 +103,6 @@ CITY_PROVINCE = {
     "呼和浩特": "内蒙古",
 }
 
-IP_WORDS = {
-    "patent": ["专利", "发明", "实用新型", "外观设计", "外观"],
-    "trademark": ["商标", "牌子", "品牌", "logo"],
-    "copyright": ["著作权", "版权", "软著", "软件", "作品", "图片", "视频", "文章"],
-    "trade_secret": ["商业秘密", "商秘", "技术秘密", "客户名单"],
-    "geographical_indication": ["地理标志", "地标"],
-    "plant_variety": ["植物新品种", "品种权", "新品种"],
-    "ic_layout": ["集成电路", "布图设计"],
-    "unfair_competition": ["不正当竞争", "虚假宣传", "商业诋毁", "仿冒混淆"],
-    "ecommerce": ["电商", "网店", "店铺", "平台"],
-}
 
 _MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")

@@ -20,6 +20,8 @@ REASONS = {
     "low_confidence": "这个问题我没有把握准确回答",
     "nlu_fallback": "我没能准确理解您的问题",
     "application": "您提交了维权援助申请",
+    "not_helpful": "刚才的回答没有解决您的问题",
+    "error": "系统处理您的消息时出了点问题",
 }
 
 #: Intents whose matter needs a person whatever the retrieval says.

@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Literal
 
-from consult.forms import IP_WORDS
+from consult.policy import Decision, Nlu, Thresholds, decide
+from consult.query import QueryPlan, plan_query
+from consult.vocabulary import IP_WORDS
 from desk.service import Desk
 from index.retriever import Retriever, SearchResult
 from index.textnorm import normalize
@@ -22,16 +23,14 @@ from weiyuan.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-Decision = Literal["answer", "clarify", "handoff"]
-
-#: Below this many characters a question without any IP word is too vague to answer.
-VAGUE_MAX_CHARS = 12
-
 
 @dataclass(frozen=True)
 class Outcome:
     decision: Decision
     result: SearchResult
+    plan: QueryPlan
+    #: the questions of a multi-part message other than the one answered
+    other_questions: list[str]
 
 
 class Consultant:
@@ -40,49 +39,87 @@ class Consultant:
         self.retriever = retriever or make_retriever(settings)
         self.db = db or Database(settings.database_url)
         self.desk = Desk(settings, self.db)
+        self._ip_terms: frozenset[str] | None = None
 
     @property
-    def threshold(self) -> float:
-        override = self.settings.dialogue.retrieval_threshold
-        if override is not None:
-            return override
+    def thresholds(self) -> Thresholds:
+        """Confident and probable cut-offs: the calibrated ones unless settings override them."""
         self.retriever.loaded()
-        return self.retriever.calibration.threshold
+        calibration = self.retriever.calibration
+        dialogue = self.settings.dialogue
+        confident = dialogue.retrieval_threshold if dialogue.retrieval_threshold is not None else calibration.threshold
+        probable = dialogue.probable_threshold
+        if probable is None:
+            probable = calibration.probable_threshold if calibration.probable_threshold is not None else confident
+        return Thresholds(confident=confident, probable=min(probable, confident))
 
-    def search(self, query: str, ip_type: str | None = None, region: str | None = None) -> SearchResult:
+    @property
+    def ip_terms(self) -> frozenset[str]:
+        """Words that make a message an IP matter: the IP lexicon, colloquial synonyms, IP-type words."""
+        if self._ip_terms is None:
+            words = {w for ws in IP_WORDS.values() for w in ws}
+            words |= set(self.retriever.lexicon)
+            words |= set(self.retriever.synonyms.table)
+            self._ip_terms = frozenset(w for w in words if len(w) >= 2)
+        return self._ip_terms
+
+    def mentions_ip(self, text: str) -> bool:
+        value = normalize(text)
+        return any(term in value for term in self.ip_terms)
+
+    def plan(self, text: str) -> QueryPlan:
+        return plan_query(text, self.mentions_ip)
+
+    def search(
+        self, query: str, ip_type: str | None = None, region: str | None = None, k: int | None = None
+    ) -> SearchResult:
+        """One query; an IP-type filter is dropped again when it made things worse."""
+        k = k or self.settings.dialogue.search_k
         ip = ip_type if ip_type and ip_type != "general" else None
-        result = self.retriever.search(query, k=5, ip_type=ip, region=region)
-        if ip and (not result.hits or result.confidence < self.threshold):
+        result = self.retriever.search(query, k=k, ip_type=ip, region=region)
+        if ip and (not result.hits or result.confidence < self.thresholds.confident):
             # the IP type may have been guessed wrong: an unfiltered search can do better
-            unfiltered = self.retriever.search(query, k=5, region=region)
+            unfiltered = self.retriever.search(query, k=k, region=region)
             if unfiltered.confidence > result.confidence:
                 return unfiltered
         return result
 
-    def decide(self, query: str, result: SearchResult, ip_type: str | None, clarified: bool) -> Decision:
-        """Answer when confident; ask once which IP type when the question is vague; else hand over."""
-        if result.hits and result.confidence >= self.threshold:
-            return "answer"
-        if not clarified and not ip_type and is_vague(query):
-            return "clarify"
-        return "handoff"
+    def search_message(
+        self, text: str, ip_type: str | None = None, region: str | None = None, k: int | None = None
+    ) -> tuple[QueryPlan, SearchResult]:
+        """Search every query of the message's plan; the most confident result answers."""
+        plan = self.plan(text)
+        best: SearchResult | None = None
+        for query in plan.queries[: self.settings.dialogue.max_queries]:
+            result = self.search(query, ip_type, region, k)
+            if best is None or result.confidence > best.confidence:
+                best = result
+        assert best is not None
+        return plan, best
 
     def consult(
         self,
-        query: str,
+        text: str,
         *,
+        nlu: Nlu | None = None,
         ip_type: str | None = None,
         region: str | None = None,
         clarified: bool = False,
+        query: str | None = None,
     ) -> Outcome:
-        result = self.search(query, ip_type, region)
-        return Outcome(self.decide(query, result, ip_type, clarified), result)
-
-
-def is_vague(query: str) -> bool:
-    text = normalize(query)
-    mentions_ip = any(word in text for words in IP_WORDS.values() for word in words)
-    return len(text) <= VAGUE_MAX_CHARS and not mentions_ip
+        """Search for ``query`` (default: the message itself) and decide how to reply."""
+        plan, result = self.search_message(query or text, ip_type, region)
+        decision = decide(
+            text,
+            result.confidence if result.hits else 0.0,
+            self.thresholds,
+            nlu=nlu or Nlu(),
+            mentions_ip=self.mentions_ip(query or text),
+            clarified=clarified,
+            coverage=result.signals.get("coverage", 1.0),
+        )
+        others = [q for q in plan.questions if q != result.query][:3] if plan.multi else []
+        return Outcome(decision, result, plan, others)
 
 
 _lock = threading.Lock()

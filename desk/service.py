@@ -332,13 +332,14 @@ class Desk:
             )
 
     async def route_user_message(self, conversation_id: str, text: str) -> bool:
-        """While an expert has the conversation, user messages go to the ticket, not to the bot."""
+        """User messages of a handed-over conversation reach the ticket; the bot stays silent only
+        once an expert has taken the conversation (before that it keeps answering follow-ups)."""
         ticket = self.paused_ticket(conversation_id)
         if ticket is None:
             return False
         with self.db.session() as session:
             session.add(TicketMessage(ticket_id=ticket.id, author_role="user", body=text))
-        return True
+        return ticket.status == "in_progress"
 
     def open_hotline_ticket(self, actor: Actor, fields: dict[str, Any]) -> Ticket:
         """An agent opens a ticket for a caller."""

@@ -9,6 +9,7 @@ reload and pick up replies that arrive later (an expert's, after a hand-over).
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from typing import Any
@@ -21,12 +22,13 @@ from consult.messages import pair_rest_messages
 from gateway import keys
 from gateway.errors import ApiError, json_object
 from store.db import Database
-from store.models import ChatMessage, Feedback
+from store.models import AuditEntry, ChatMessage, Feedback
 from weiyuan.redact import redact
 from weiyuan.settings import Settings
 
 SESSION_RE = re.compile(r"^w-[A-Za-z0-9_-]{16,40}$")
 routes = web.RouteTableDef()
+log = logging.getLogger(__name__)
 
 
 def message_json(message: ChatMessage) -> dict[str, Any]:
@@ -92,6 +94,27 @@ async def relay_to_rasa(app: web.Application, conversation: str, text: str) -> l
     ]
 
 
+SILENT_TURN_TEXT = (
+    "抱歉，这条消息我没能给出回复。您的消息已经保存；可以换个说法再问一次，"
+    "或点击“转人工”由专家继续处理，也可以拨打 12330 知识产权维权援助热线。"
+)
+
+
+def silent_turn_reply(db: Database, conversation: str) -> dict[str, Any]:
+    """The bot said nothing for a user turn: tell the user, and record it for the team."""
+    log.warning("silent bot turn in conversation %s", conversation)
+    with db.session() as session:
+        session.add(
+            AuditEntry(actor="gateway", action="chat.silent_turn", target_type="conversation", target_id=conversation)
+        )
+    return {
+        "role": "bot",
+        "text": SILENT_TURN_TEXT,
+        "buttons": [{"title": "转人工", "payload": "/request_human"}],
+        "meta": {"type": "info", "silent_turn": True},
+    }
+
+
 @routes.post("/api/chat/start")
 async def start(request: web.Request) -> web.Response:
     """Resume the conversation the browser remembers, or begin a new one."""
@@ -136,6 +159,8 @@ async def send(request: web.Request) -> web.Response:
     if desk is not None and await desk.route_user_message(conversation, display):
         return web.json_response({"messages": stored_user, "waiting_for_expert": True})
     replies = await relay_to_rasa(request.app, conversation, text)
+    if not replies:
+        replies = [silent_turn_reply(db, conversation)]
     stored = store_messages(db, conversation, replies)
     return web.json_response({"messages": stored_user + stored})
 

@@ -43,6 +43,8 @@ class Calibration:
     intercept: float
     threshold: float
     model_fingerprint: str = ""
+    #: below ``threshold`` but at least this: show the best sources as "possibly relevant"
+    probable_threshold: float | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
 
     def confidence(self, signals: dict[str, float]) -> float:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,18 @@ from index.retriever import Hit, Retriever, SearchResult
 
 GUIDE_TITLE = "知识产权维权援助服务指南"
 KS = (1, 5, 10)
+#: How many sources the probable tier shows (the label of its threshold rule).
+SHOWN = 3
+#: The two evaluation sets: short FAQ-style questions written beside the entries, and
+#: realistic public-style questions written without looking at them (eval/README.md).
+SETS = ("faq", "realistic")
+
+#: Precision rules of the two thresholds (docs/dialogue.md).
+CONFIDENT_PRECISION = 0.95
+PROBABLE_PRECISION = 0.80
+
+#: Search one query for ``k`` hits (the plain retriever, or the consultation's message search).
+SearchFn = Callable[[str, int], SearchResult]
 
 
 @dataclass
@@ -49,6 +61,19 @@ class Question:
     @property
     def in_domain(self) -> bool:
         return self.ood is None
+
+
+def split_files(eval_dir: Path, split: str, which: str = "all") -> list[Path]:
+    """The question files of a split: ``faq``, ``realistic`` or ``all`` of them."""
+    names = {"faq": f"retrieval_{split}.jsonl", "realistic": f"realistic_{split}.jsonl"}
+    chosen = list(SETS) if which == "all" else [which]
+    if any(name not in names for name in chosen):
+        raise WeiyuanError(f"未知的评测集 {which!r}，可选：faq、realistic、all")
+    return [eval_dir / names[name] for name in chosen]
+
+
+def load_split(eval_dir: Path, split: str, which: str = "all") -> list[Question]:
+    return [q for path in split_files(eval_dir, split, which) for q in load_questions(path)]
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -77,12 +102,17 @@ def load_questions(path: Path) -> list[Question]:
 
 
 def is_relevant(question: Question, hit: Hit) -> bool:
-    if hit.id in question.relevant_entries:
+    return is_relevant_source(question, hit.id, hit.kind, hit.citations)
+
+
+def is_relevant_source(question: Question, source_id: str, kind: str, citations: list[dict[str, str]]) -> bool:
+    """A source answers the question: it is a listed entry, or it is (or cites) a listed article."""
+    if source_id in question.relevant_entries:
         return True
-    cited = {(c["law"], c["article"]) for c in hit.citations}
+    cited = {(c["law"], c["article"]) for c in citations}
     if question.topic == "service" and any(law == GUIDE_TITLE for law, _ in cited):
         return True
-    if hit.kind == "entry" and question.relevant_entries:
+    if kind == "entry" and question.relevant_entries:
         return False
     return bool(cited & question.relevant)
 
@@ -116,14 +146,21 @@ class Scores:
         return out
 
 
-def evaluate_retrieval(retriever: Retriever, questions: list[Question]) -> dict[str, Any]:
+def plain_search(retriever: Retriever) -> SearchFn:
+    return lambda query, k: retriever.search(query, k=k)
+
+
+def evaluate_retrieval(
+    retriever: Retriever, questions: list[Question], search: SearchFn | None = None
+) -> dict[str, Any]:
     """R@1/5/10 and MRR@10 overall, per IP type, and per kind (searching one kind only)."""
+    search = search or plain_search(retriever)
     overall = Scores()
     per_type: dict[str, Scores] = defaultdict(Scores)
     per_kind: dict[str, Scores] = defaultdict(Scores)
     misses = []
     for question in (q for q in questions if q.in_domain):
-        result = retriever.search(question.query, k=10)
+        result = search(question.query, 10)
         rank = first_relevant_rank(question, result.hits)
         overall.add(rank)
         per_type[question.ip_type or "general"].add(rank)
@@ -150,12 +187,12 @@ def evaluate_retrieval(retriever: Retriever, questions: list[Question]) -> dict[
 
 
 def calibration_rows(
-    retriever: Retriever, questions: list[Question]
+    search: SearchFn, questions: list[Question]
 ) -> tuple[list[dict[str, float]], list[int], list[SearchResult]]:
     """Signals and labels (1 = top hit relevant) for every question."""
     rows, labels, results = [], [], []
     for question in questions:
-        result = retriever.search(question.query, k=10)
+        result = search(question.query, 10)
         rows.append(result.signals)
         label = int(question.in_domain and bool(result.hits) and is_relevant(question, result.hits[0]))
         labels.append(label)
@@ -163,30 +200,55 @@ def calibration_rows(
     return rows, labels, results
 
 
+def shown_relevant(question: Question, result: SearchResult, shown: int = SHOWN) -> int:
+    """1 if a relevant source is among the first ``shown`` hits (what the probable tier shows)."""
+    return int(question.in_domain and first_relevant_rank(question, result.hits[:shown]) is not None)
+
+
 def calibrate(
-    retriever: Retriever, dev: list[Question], test: list[Question] | None = None
+    retriever: Retriever,
+    dev: list[Question],
+    test: list[Question] | None = None,
+    search: SearchFn | None = None,
 ) -> tuple[Calibration, dict[str, Any]]:
-    """Fit the confidence on ``dev``; report cross-validated and held-out figures."""
-    rows, labels, _ = calibration_rows(retriever, dev)
+    """Fit the confidence on ``dev``; choose both thresholds; report cross-validated and held-out figures.
+
+    * confident: the lowest threshold at which >= 95% of dev questions at or
+      above it have a relevant top hit (out-of-fold scores);
+    * probable: the lowest threshold at which >= 80% of dev questions at or
+      above it (IP and non-IP alike) have a relevant source among the three shown.
+    """
+    search = search or plain_search(retriever)
+    rows, labels, results = calibration_rows(search, dev)
     y = np.asarray(labels)
     oof = cross_validated(rows, labels)
-    threshold = choose_threshold(y, oof)
+    threshold = choose_threshold(y, oof, min_precision=CONFIDENT_PRECISION)
+    shown = np.array([shown_relevant(q, r) for q, r in zip(dev, results, strict=True)])
+    probable = min(choose_threshold(shown, oof, min_precision=PROBABLE_PRECISION), threshold)
     model = fit(rows, labels)
     model.threshold = round(threshold, 3)
+    model.probable_threshold = round(probable, 3)
     model.model_fingerprint = retriever.loaded().fingerprint
     report: dict[str, Any] = {
         "dev": _report(dev, y, oof, threshold),
+        "dev_probable": _report(dev, shown, oof, probable),
         "features": list(FEATURES),
         "coefficients": dict(zip(FEATURES, [round(c, 3) for c in model.coef], strict=True)),
     }
     if test:
-        test_rows, test_labels, _ = calibration_rows(retriever, test)
+        test_rows, test_labels, test_results = calibration_rows(search, test)
         scores = np.array([model.confidence(r) for r in test_rows])
         report["test"] = _report(test, np.asarray(test_labels), scores, threshold)
+        test_shown = np.array([shown_relevant(q, r) for q, r in zip(test, test_results, strict=True)])
+        report["test_probable"] = _report(test, test_shown, scores, probable)
     model.metrics = {
         "dev_auroc_cv": report["dev"]["auroc"],
         "test_auroc": report.get("test", {}).get("auroc"),
-        "threshold_rule": "lowest threshold with >=85% of answered dev questions correct (out-of-fold)",
+        "threshold_rule": (
+            f"confident: lowest threshold with >={CONFIDENT_PRECISION:.0%} of dev questions above it answered by "
+            f"a relevant top hit; probable: lowest with >={PROBABLE_PRECISION:.0%} having a relevant source among "
+            f"the {SHOWN} shown (out-of-fold scores, IP and non-IP dev questions)"
+        ),
         "dev_size": len(dev),
         "test_size": len(test or []),
     }

@@ -238,6 +238,11 @@ class Retriever:
         return FALLBACK
 
     @property
+    def lexicon(self) -> frozenset[str]:
+        """The IP terms of the jieba user dictionary (knowledge/lexicon)."""
+        return self._lexicon
+
+    @property
     def version(self) -> str:
         return self.loaded().version
 

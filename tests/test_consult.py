@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from consult import forms
-from consult.answers import FOOTNOTE, compose_answer, compose_clarify
+from consult.answers import FOOTNOTE, PROBABLE_INTRO, compose_answer, compose_clarify, compose_probable
 from consult.followup import rewrite
 from consult.handoff import create_ticket, handoff_message, open_ticket_for, transcript_from_events
 from consult.messages import pair_rest_messages
-from consult.service import Consultant, is_vague
+from consult.policy import Nlu
+from consult.service import Consultant
 from index.builder import build
 from index.confidence import Calibration
 from index.retriever import Retriever
@@ -50,12 +51,6 @@ def test_followup_rewrites_against_the_last_question() -> None:
     assert rewrite("需要什么材料", None, None, None) == "需要什么材料"
 
 
-def test_vague_questions_are_detected() -> None:
-    assert is_vague("我想维权")
-    assert not is_vague("商标被抢注了")
-    assert not is_vague("同行把我们的产品照抄了一遍放在网上卖，还比我们便宜，这种情况能告吗")
-
-
 def test_rest_output_pairs_text_with_metadata() -> None:
     output = [
         {"recipient_id": "u", "text": "答案", "buttons": [{"title": "转人工", "payload": "/request_human"}]},
@@ -83,7 +78,7 @@ def test_answer_cites_its_sources_and_offers_next_steps(consultant: Consultant) 
     assert "来源：知识库条目「专利侵权能赔多少钱？」" in composed.text
     assert composed.text.endswith(FOOTNOTE)
     meta = composed.meta
-    assert meta["type"] == "answer" and 0 <= meta["confidence"] <= 1
+    assert meta["type"] == "answer" and meta["tier"] == "confident" and 0 <= meta["confidence"] <= 1
     assert meta["citations"][0] == {
         "law": "中华人民共和国专利法",
         "article": "第七十一条",
@@ -104,14 +99,34 @@ def test_entry_related_questions_become_buttons(consultant: Consultant) -> None:
     assert composed.buttons[0] == {"title": "专利侵权能赔多少钱？", "payload": "专利侵权能赔多少钱？"}
 
 
-def test_decisions(consultant: Consultant, settings: Settings) -> None:
+def test_graded_decisions(consultant: Consultant, settings: Settings) -> None:
+    ip_question = "专利侵权赔偿怎么算"
+    assert consultant.consult(ip_question).decision.tier == "confident"
+    settings.dialogue.retrieval_threshold = 1.1  # nothing is confident enough ...
+    settings.dialogue.probable_threshold = 0.0  # ... but everything is probable
+    assert consultant.consult(ip_question).decision.tier == "probable"
+    settings.dialogue.probable_threshold = 1.05  # nothing is even probable
+    assert consultant.consult("我想维权", nlu=Nlu("ask_ip_law", 0.9)).decision.tier == "clarify"
+    assert consultant.consult("我想维权", nlu=Nlu("ask_ip_law", 0.9), clarified=True).decision.tier == "decline"
+    handed = consultant.consult("我们的商标被别人抢注了，对方还在到处发货，想知道能不能要回来")
+    assert handed.decision.tier == "handoff" and handed.decision.reason == "low_confidence"
+    assert consultant.consult("离婚的时候房子怎么分", nlu=Nlu("ask_ip_law", 0.8)).decision.tier == "decline"
+    assert compose_clarify(handed.result).meta["type"] == "clarify"
+
+
+def test_probable_tier_shows_several_cited_sources(consultant: Consultant) -> None:
     result = consultant.search("专利侵权赔偿怎么算")
-    assert consultant.decide("专利侵权赔偿怎么算", result, None, False) == "answer"
-    settings.dialogue.retrieval_threshold = 1.1  # nothing is confident enough
-    assert consultant.decide("我想维权", result, None, clarified=False) == "clarify"
-    assert consultant.decide("我想维权", result, None, clarified=True) == "handoff"
-    assert consultant.decide("商标被抢注了咋整", result, None, clarified=False) == "handoff"
-    assert compose_clarify(result).meta["type"] == "clarify"
+    composed = compose_probable(result, max_sources=3, other_questions=["要多久？"])
+    assert composed.text.startswith(PROBABLE_INTRO)
+    meta = composed.meta
+    assert meta["type"] == "answer" and meta["tier"] == "probable"
+    assert 2 <= len(meta["sources"]) <= 3
+    shown = {(c["law"], c["article"]) for s in meta["sources"] for c in s["citations"]}
+    assert shown and shown == {(c["law"], c["article"]) for c in meta["citations"]}
+    for citation in meta["citations"]:
+        assert citation["label"] in composed.text or citation["article"] in composed.text
+    payloads = [b["payload"] for b in composed.buttons]
+    assert payloads[:3] == ["/affirm", "/add_details", "/request_human"] and "要多久？" in payloads
 
 
 def test_ticket_is_committed_with_transcript_and_audit(settings: Settings) -> None:

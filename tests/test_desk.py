@@ -133,6 +133,8 @@ async def test_expert_reply_reaches_the_chat_and_the_bot_stays_quiet(desk: Desk)
     expert = Actor("expert1", "演示专家甲", "expert", "demo-patent-gd")
     with pytest.raises(WeiyuanError, match="请先认领"):
         desk.reply(number, expert, "您好")
+    # before an expert takes it, the bot keeps answering follow-ups; the ticket still gets them
+    assert not await desk.route_user_message("c-9", "那需要准备哪些证据？")
     desk.claim(number, expert)
     with pytest.raises(WeiyuanError, match="已由 expert1 认领"):
         desk.claim(number, Actor("expert2", "乙", "expert", "demo-patent-cn"))
@@ -144,8 +146,8 @@ async def test_expert_reply_reaches_the_chat_and_the_bot_stays_quiet(desk: Desk)
         chat = list(session.scalars(select(ChatMessage).where(ChatMessage.conversation_id == "c-9")))
         assert [(m.role, m.author) for m in chat] == [("expert", "演示专家甲")]  # the note is internal
     detail = desk.detail(number)
-    assert [m["role"] for m in detail["messages"]] == ["user", "expert", "expert"]
-    assert detail["messages"][2]["internal"] is True and detail["first_response_at"]
+    assert [m["role"] for m in detail["messages"]] == ["user", "user", "expert", "expert"]
+    assert detail["messages"][3]["internal"] is True and detail["first_response_at"]
     desk.hand_back(number, expert)
     assert not await desk.route_user_message("c-9", "谢谢")
     desk.close(number, expert, "answered")

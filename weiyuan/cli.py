@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -26,6 +26,10 @@ from rich.table import Table
 from index.errors import KnowledgeError, WeiyuanError
 from index.schema import IP_TYPE_LABELS, KIND_LABELS
 from weiyuan.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from index.evaluate import SearchFn
+    from index.retriever import Retriever
 
 app = typer.Typer(
     help="维援：知识产权维权援助咨询助手",
@@ -253,23 +257,36 @@ def shell(k: Annotated[int, typer.Option("--k", "-k", min=1, max=20)] = 5) -> No
             err.print(f"[red]{exc}[/red]")
 
 
+def _message_search(settings: Settings, retriever: Retriever) -> SearchFn:
+    """Search as the bot does: the message's query plan (questions and key facts), best result."""
+    from consult.service import Consultant
+
+    consultant = Consultant(settings, retriever)
+    return lambda query, k: consultant.search_message(query, k=k)[1]
+
+
+SetOption = Annotated[str, typer.Option("--set", help="faq（条目旁写的短问题）、realistic（真实风格问题）或 all")]
+
+
 @eval_app.command("retrieval")
 def eval_retrieval(
     split: Annotated[str, typer.Option(help="dev 或 test")] = "dev",
+    which: SetOption = "all",
     as_json: Annotated[bool, typer.Option("--json")] = False,
     show_misses: Annotated[bool, typer.Option("--misses", help="列出首位未命中的问题")] = False,
 ) -> None:
-    """在评测集上计算 R@1/5/10 与 MRR@10（按知识产权类型和文档类别）。"""
-    from index.evaluate import evaluate_retrieval, load_questions
+    """在评测集上计算 R@1/5/10 与 MRR@10（按知识产权类型和文档类别；按对话中的检索方式）。"""
+    from index.evaluate import evaluate_retrieval, load_split
     from weiyuan.runtime import make_retriever
 
     settings = get_settings()
-    questions = load_questions(settings.root / "eval" / f"retrieval_{split}.jsonl")
-    report = evaluate_retrieval(make_retriever(settings), questions)
+    questions = load_split(settings.root / "eval", split, which)
+    retriever = make_retriever(settings)
+    report = evaluate_retrieval(retriever, questions, _message_search(settings, retriever))
     if as_json:
         sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=1) + "\n")
         return
-    table = Table(title=f"检索评测（{split}，{report['overall']['n']} 个领域内问题）")
+    table = Table(title=f"检索评测（{split}/{which}，{report['overall']['n']} 个领域内问题）")
     for column in ("分组", "n", "R@1", "R@5", "R@10", "MRR@10"):
         table.add_column(column, justify="right")
 
@@ -310,19 +327,44 @@ def eval_calibrate(
 ) -> None:
     """在 dev 集上拟合置信度（逻辑回归），报告交叉验证与 test 集 AUROC。"""
     from index.confidence import FALLBACK
-    from index.evaluate import calibrate, load_questions
-    from index.retriever import Retriever
+    from index.evaluate import calibrate, load_split
     from weiyuan.runtime import embedder_factory
 
     settings = get_settings()
     retriever = Retriever(settings, embedder_factory(settings), calibration=FALLBACK)
-    dev = load_questions(settings.root / "eval" / "retrieval_dev.jsonl")
-    test = load_questions(settings.root / "eval" / "retrieval_test.jsonl")
-    model, report = calibrate(retriever, dev, test)
+    dev = load_split(settings.root / "eval", "dev")
+    test = load_split(settings.root / "eval", "test")
+    model, report = calibrate(retriever, dev, test, _message_search(settings, retriever))
     console.print_json(json.dumps(report, ensure_ascii=False))
     if write:
         model.save(settings.retrieval.calibration_file)
-        console.print(f"已写入 {settings.retrieval.calibration_file}（阈值 {model.threshold}）")
+        console.print(
+            f"已写入 {settings.retrieval.calibration_file}"
+            f"（直接回答阈值 {model.threshold}，可能相关阈值 {model.probable_threshold}）"
+        )
+
+
+@eval_app.command("dialogue")
+def eval_dialogue(
+    split: Annotated[str, typer.Option(help="dev 或 test")] = "dev",
+    which: SetOption = "all",
+) -> None:
+    """把评测问题逐条发给真实的 Rasa 服务和动作服务，统计回答、追问、转人工、拒答和无回复的比例。"""
+    from index.evaluate import SETS, load_questions, split_files
+    from weiyuan.dialogue_eval import evaluate_dialogue, summarise, write_results
+
+    settings = get_settings()
+    questions = []
+    for path in split_files(settings.root / "eval", split, which):
+        name = next(s for s in SETS if path.name.startswith("retrieval_" if s == "faq" else s))
+        questions += [(name, q) for q in load_questions(path)]
+    with _progress_bar() as progress:
+        task = progress.add_task("对话评测", total=len(questions))
+        turns = evaluate_dialogue(settings, questions, lambda n: progress.update(task, completed=n))
+    summary = summarise(turns)
+    command = f"weiyuan eval dialogue --split {split}" + (f" --set {which}" if which != "all" else "")
+    report = write_results(settings.root / "results", split, turns, summary, command)
+    console.print(report.read_text(encoding="utf-8"))
 
 
 @model_app.command("prepare")

@@ -134,6 +134,12 @@ class DialogueSettings(BaseModel):
     #: Hand over when the retrieval confidence is below the calibrated threshold;
     #: set a number here to override the threshold stored in eval/calibration.json.
     retrieval_threshold: float | None = None
+    #: Show "possibly relevant" sources above this confidence (default: the calibrated one).
+    probable_threshold: float | None = None
+    #: Hits retrieved per query (the best few are shown).
+    search_k: int = 5
+    #: At most this many queries are searched for one message (its main query and its questions).
+    max_queries: int = 4
     #: Hits shown as sources under an answer.
     max_sources: int = 3
     #: Related questions offered as buttons.
