@@ -1,6 +1,7 @@
 """Turn validated documents into citable chunks.
 
-* statutes: one chunk per article, carrying law title and chapter;
+* statutes: one chunk per article, carrying law title and chapter, embedded
+  as the article and as the lay questions written for it (knowledge/article_views);
 * guides: one chunk per ``##`` section;
 * knowledge-base entries: one chunk per entry, embedded as several views
   (the question, each variant, and question + answer) so that any phrasing
@@ -38,7 +39,9 @@ def _plain(value: object) -> object:
     raise TypeError(type(value))
 
 
-def policy_chunks(policy: Policy) -> list[Chunk]:
+def policy_chunks(policy: Policy, questions: dict[tuple[str, str], list[str]] | None = None) -> list[Chunk]:
+    """One chunk per article; lay questions written for an article become extra question views."""
+    questions = questions or {}
     meta = policy.meta
     out = []
     for article in policy.articles:
@@ -58,8 +61,20 @@ def policy_chunks(policy: Policy) -> list[Chunk]:
                 title=title,
                 heading=heading,
                 text=article.text,
-                views=[View(text=view, role="passage")],
-                lexical=" ".join([meta.title, *meta.aliases, heading or "", article.label, article.text]),
+                views=[
+                    View(text=view, role="passage"),
+                    *(View(text=q, role="question") for q in questions.get((meta.title, article.label), [])),
+                ],
+                lexical=" ".join(
+                    [
+                        meta.title,
+                        *meta.aliases,
+                        heading or "",
+                        article.label,
+                        article.text,
+                        *questions.get((meta.title, article.label), []),
+                    ]
+                ),
                 citations=[Citation(law=meta.title, article=article.label)],
                 ip_types=list(meta.ip_types),
                 region=meta.region,
@@ -126,7 +141,7 @@ def chunk_corpus(corpus: Corpus) -> list[Chunk]:
     chunks: list[Chunk] = []
     for policy in sorted(corpus.policies, key=lambda p: p.path):
         if policy.meta.status == "in_force":
-            chunks.extend(policy_chunks(policy))
+            chunks.extend(policy_chunks(policy, corpus.article_questions))
     for entry in corpus.entries:
         chunks.append(entry_chunk(entry, corpus.locations[entry.id].path))
     for case in corpus.cases:

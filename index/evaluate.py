@@ -72,11 +72,45 @@ def split_files(eval_dir: Path, split: str, which: str = "all") -> list[Path]:
     return [eval_dir / names[name] for name in chosen]
 
 
-def load_split(eval_dir: Path, split: str, which: str = "all") -> list[Question]:
-    return [q for path in split_files(eval_dir, split, which) for q in load_questions(path)]
+#: law -> {article in force: article of the serving corpus}; a law listed here has been renumbered
+ArticleMap = dict[str, dict[str, str]]
 
 
-def load_questions(path: Path) -> list[Question]:
+def corpus_article_map(retriever: Retriever, eval_dir: Path) -> ArticleMap:
+    """For laws the index still serves in an older numbering (``eval/renumbering.json``).
+
+    Labels cite the law in force; while the serving corpus holds the older
+    text, a label is mapped to the article with the same content there, or
+    dropped when that text has no counterpart.
+    """
+    path = eval_dir / "renumbering.json"
+    if not path.is_file():
+        return {}
+    laws = json.loads(path.read_text(encoding="utf-8"))["laws"]
+    return {
+        law: table["new_to_old"]
+        for law, table in laws.items()
+        if retriever.article(law, table["present_only_in_new_text"]) is None
+    }
+
+
+def load_split(eval_dir: Path, split: str, which: str = "all", article_map: ArticleMap | None = None) -> list[Question]:
+    return [q for path in split_files(eval_dir, split, which) for q in load_questions(path, article_map)]
+
+
+def _mapped(labels: set[tuple[str, str]], article_map: ArticleMap | None) -> set[tuple[str, str]]:
+    if not article_map:
+        return labels
+    out = set()
+    for law, article in labels:
+        if law not in article_map:
+            out.add((law, article))
+        elif article in article_map[law]:
+            out.add((law, article_map[law][article]))
+    return out
+
+
+def load_questions(path: Path, article_map: ArticleMap | None = None) -> list[Question]:
     if not path.is_file():
         raise WeiyuanError(f"找不到评测集 {path}")
     out = []
@@ -92,7 +126,7 @@ def load_questions(path: Path) -> list[Question]:
                 id=row["id"],
                 query=row["query"],
                 ip_type=row.get("ip_type"),
-                relevant={(r["law"], r["article"]) for r in row.get("relevant", [])},
+                relevant=_mapped({(r["law"], r["article"]) for r in row.get("relevant", [])}, article_map),
                 relevant_entries={f"entry/{e}" for e in row.get("relevant_entries", [])},
                 topic=row.get("topic"),
                 ood=row.get("ood"),

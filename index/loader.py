@@ -20,6 +20,8 @@ from pydantic import ValidationError
 from index.errors import KnowledgeError, KnowledgeProblem, problems_from_validation
 from index.schema import (
     Article,
+    ArticleQuestions,
+    ArticleQuestionsFile,
     Case,
     CaseFile,
     Citation,
@@ -36,6 +38,7 @@ POLICY_DIR = "policies"
 ENTRY_DIR = "entries"
 CASE_DIR = "cases"
 EXPERT_DIR = "experts"
+ARTICLE_VIEWS_DIR = "article_views"
 
 _CN_NUM = "零〇一二三四五六七八九十百千"
 ARTICLE_START = re.compile(rf"^(第[{_CN_NUM}]+条(?:之[一二三四五六七八九十]+)?)[\s\u3000]+(.*)$")
@@ -66,6 +69,8 @@ class Corpus:
     documents: dict[str, str] = field(default_factory=dict)
     #: Entry / case id -> (path, line), for error messages and the admin pages.
     locations: dict[str, Located] = field(default_factory=dict)
+    #: (law title, article) -> lay questions that article answers (embedded as extra views of it).
+    article_questions: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
     def policy_by_title(self) -> dict[str, Policy]:
         """Title and every alias -> policy."""
@@ -235,7 +240,7 @@ def _sections(lines: list[str], start: int, offset: int) -> list[Article]:
 
 
 def _load_yaml(
-    rel: str, text: str, model: type[EntryFile] | type[CaseFile] | type[ExpertFile]
+    rel: str, text: str, model: type[EntryFile] | type[CaseFile] | type[ExpertFile] | type[ArticleQuestionsFile]
 ) -> tuple[Any, dict[Any, int], list[KnowledgeProblem]]:
     try:
         data, lines = load_with_lines(text)
@@ -288,7 +293,14 @@ def load_corpus(root: Path) -> Corpus:
         if policy:
             corpus.policies.append(policy)
 
-    for sub, model in ((ENTRY_DIR, EntryFile), (CASE_DIR, CaseFile), (EXPERT_DIR, ExpertFile)):
+    yaml_dirs: tuple[tuple[str, Any], ...] = (
+        (ENTRY_DIR, EntryFile),
+        (CASE_DIR, CaseFile),
+        (EXPERT_DIR, ExpertFile),
+        (ARTICLE_VIEWS_DIR, ArticleQuestionsFile),
+    )
+    article_views: list[tuple[str, int, ArticleQuestions]] = []
+    for sub, model in yaml_dirs:
         for path in _files(root, sub, ["*.yaml", "*.yml"]):
             rel = path.relative_to(root).as_posix()
             text, raw, problem = _read(path, rel)
@@ -307,6 +319,8 @@ def load_corpus(root: Path) -> Corpus:
                 for i, case in enumerate(parsed.cases):
                     problems.extend(_register(corpus, case.id, Located(rel, lines.get(("cases", i), 1), i)))
                     corpus.cases.append(case)
+            elif isinstance(parsed, ArticleQuestionsFile):
+                article_views += [(rel, lines.get(("articles", i), 1), a) for i, a in enumerate(parsed.articles)]
             elif isinstance(parsed, ExpertFile):
                 for i, expert in enumerate(parsed.experts):
                     key = f"expert:{expert.id}"
@@ -326,6 +340,8 @@ def load_corpus(root: Path) -> Corpus:
     # If a policy file could not be parsed, references to it would only add noise.
     policy_broken = any(p.path.startswith(POLICY_DIR + "/") for p in problems)
     problems.extend(_check_references(corpus, lines_by_file, skip_unknown_laws=policy_broken))
+    if not policy_broken:
+        problems.extend(_attach_article_questions(corpus, article_views))
     if problems:
         raise KnowledgeError(problems)
     corpus.entries = [_canonical_refs(corpus, e) for e in corpus.entries]
@@ -380,6 +396,22 @@ def _check_references(
                 if rid not in ids:
                     line = lines.get((group, position, "related", j), where.line)
                     problems.append(KnowledgeProblem(where.path, line, f"相关条目“{rid}”不存在"))
+    return problems
+
+
+def _attach_article_questions(corpus: Corpus, views: list[tuple[str, int, ArticleQuestions]]) -> list[KnowledgeProblem]:
+    """Key each set of questions by the canonical article it names; unknown articles are errors."""
+    problems = []
+    for rel, line, item in views:
+        citation = resolve_citation(corpus, Citation(law=item.law, article=item.article))
+        if citation is None:
+            problems.append(KnowledgeProblem(rel, line, f"《{item.law}》中没有“{item.article}”"))
+            continue
+        key = (citation.law, citation.article)
+        if key in corpus.article_questions:
+            problems.append(KnowledgeProblem(rel, line, f"《{citation.law}》{citation.article}的问题重复列出"))
+            continue
+        corpus.article_questions[key] = list(item.questions)
     return problems
 
 

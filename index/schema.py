@@ -184,6 +184,27 @@ class EntryFile(_Strict):
     entries: list[Entry] = Field(min_length=1)
 
 
+class ArticleQuestions(_Strict):
+    """Questions a lay person would ask that one statute article answers (extra search views)."""
+
+    law: str = Field(min_length=2)
+    article: str = Field(min_length=1)
+    questions: list[str] = Field(min_length=1, max_length=8)
+
+    @field_validator("questions")
+    @classmethod
+    def _sensible(cls, value: list[str]) -> list[str]:
+        for question in value:
+            if not 4 <= len(question.strip()) <= 120:
+                raise ValueError(f"问题长度应为 4–120 个字：{question[:30]}")
+        return [q.strip() for q in value]
+
+
+class ArticleQuestionsFile(_Strict):
+    provenance: str = Field(min_length=4)
+    articles: list[ArticleQuestions] = Field(min_length=1)
+
+
 class Case(_Strict):
     """A published case (real, with a source: never invented)."""
 

@@ -276,12 +276,12 @@ def eval_retrieval(
     show_misses: Annotated[bool, typer.Option("--misses", help="列出首位未命中的问题")] = False,
 ) -> None:
     """在评测集上计算 R@1/5/10 与 MRR@10（按知识产权类型和文档类别；按对话中的检索方式）。"""
-    from index.evaluate import evaluate_retrieval, load_split
+    from index.evaluate import corpus_article_map, evaluate_retrieval, load_split
     from weiyuan.runtime import make_retriever
 
     settings = get_settings()
-    questions = load_split(settings.root / "eval", split, which)
     retriever = make_retriever(settings)
+    questions = load_split(settings.root / "eval", split, which, corpus_article_map(retriever, settings.root / "eval"))
     report = evaluate_retrieval(retriever, questions, _message_search(settings, retriever))
     if as_json:
         sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=1) + "\n")
@@ -327,13 +327,14 @@ def eval_calibrate(
 ) -> None:
     """在 dev 集上拟合置信度（逻辑回归），报告交叉验证与 test 集 AUROC。"""
     from index.confidence import FALLBACK
-    from index.evaluate import calibrate, load_split
+    from index.evaluate import calibrate, corpus_article_map, load_split
     from weiyuan.runtime import embedder_factory
 
     settings = get_settings()
     retriever = Retriever(settings, embedder_factory(settings), calibration=FALLBACK)
-    dev = load_split(settings.root / "eval", "dev")
-    test = load_split(settings.root / "eval", "test")
+    article_map = corpus_article_map(retriever, settings.root / "eval")
+    dev = load_split(settings.root / "eval", "dev", article_map=article_map)
+    test = load_split(settings.root / "eval", "test", article_map=article_map)
     model, report = calibrate(retriever, dev, test, _message_search(settings, retriever))
     console.print_json(json.dumps(report, ensure_ascii=False))
     if write:
@@ -350,14 +351,16 @@ def eval_dialogue(
     which: SetOption = "all",
 ) -> None:
     """把评测问题逐条发给真实的 Rasa 服务和动作服务，统计回答、追问、转人工、拒答和无回复的比例。"""
-    from index.evaluate import SETS, load_questions, split_files
+    from index.evaluate import SETS, corpus_article_map, load_questions, split_files
     from weiyuan.dialogue_eval import evaluate_dialogue, summarise, write_results
+    from weiyuan.runtime import make_retriever
 
     settings = get_settings()
+    article_map = corpus_article_map(make_retriever(settings), settings.root / "eval")
     questions = []
     for path in split_files(settings.root / "eval", split, which):
         name = next(s for s in SETS if path.name.startswith("retrieval_" if s == "faq" else s))
-        questions += [(name, q) for q in load_questions(path)]
+        questions += [(name, q) for q in load_questions(path, article_map)]
     with _progress_bar() as progress:
         task = progress.add_task("对话评测", total=len(questions))
         turns = evaluate_dialogue(settings, questions, lambda n: progress.update(task, completed=n))
