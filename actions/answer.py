@@ -84,6 +84,13 @@ class ActionAnswerQuestion(Action):
             SlotSet("awaiting_details", False),
         ]
         tier = outcome.decision.tier
+        # what the decision rested on, on every reply (analytics and `weiyuan eval dialogue`)
+        basis = {
+            "intent": intent,
+            "nlu_confidence": nlu_confidence,
+            "confidence": round(result.confidence, 4),
+            "reason": outcome.decision.reason,
+        }
         if tier in ("confident", "probable"):
             events += self._answer(dispatcher, consultant, outcome, intent, nlu_confidence)
             if outcome.decision.also_handoff or intent in NEEDS_PERSON_INTENTS:
@@ -91,11 +98,11 @@ class ActionAnswerQuestion(Action):
             return events
         if tier == "clarify":
             composed = compose_clarify(result, ip_known)
-            send(dispatcher, composed.text, composed.meta, composed.buttons)
+            send(dispatcher, composed.text, {**composed.meta, **basis}, composed.buttons)
             return [*events, SlotSet("awaiting_clarification", True)]
         if tier == "decline":
             composed = compose_decline()
-            send(dispatcher, composed.text, composed.meta, composed.buttons)
+            send(dispatcher, composed.text, {**composed.meta, **basis}, composed.buttons)
             return [*events, SlotSet("awaiting_clarification", False)]
         reason = "needs_person" if intent in NEEDS_PERSON_INTENTS else outcome.decision.reason
         handed = handoff(dispatcher, tracker, reason, query, result, ip_known, region)

@@ -42,10 +42,15 @@ FULL_COVERAGE = 0.999
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Calibrated-confidence cut-offs (``confident`` >= ``probable``)."""
+    """Calibrated-confidence cut-offs (``confident`` >= ``probable``).
+
+    ``domain``: at or above it, retrieval alone says the message is an IP
+    matter, whatever DIET thinks (almost no non-IP dev question gets there).
+    """
 
     confident: float
     probable: float
+    domain: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -92,7 +97,11 @@ def decide(
     urgent = needs_person(text)
     if confidence >= thresholds.confident:
         return Decision("confident", "retrieval_confident", also_handoff=urgent)
-    in_domain = mentions_ip or (confidence >= thresholds.probable and nlu.intent not in NOT_IP_INTENTS)
+    in_domain = (
+        mentions_ip
+        or confidence >= thresholds.domain
+        or (confidence >= thresholds.probable and nlu.intent not in NOT_IP_INTENTS)
+    )
     if not in_domain:
         if urgent:
             return Decision("handoff", "needs_person")

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 
 from consult.policy import Decision, Nlu, Thresholds, decide
 from consult.query import QueryPlan, plan_query
-from consult.vocabulary import IP_WORDS
+from consult.vocabulary import IP_CUES, IP_WORDS
 from desk.service import Desk
 from index.retriever import Retriever, SearchResult
-from index.textnorm import normalize
 from store.db import Database
 from weiyuan.runtime import make_retriever
 from weiyuan.settings import Settings, get_settings
@@ -51,20 +50,21 @@ class Consultant:
         probable = dialogue.probable_threshold
         if probable is None:
             probable = calibration.probable_threshold if calibration.probable_threshold is not None else confident
-        return Thresholds(confident=confident, probable=min(probable, confident))
+        domain = calibration.domain_threshold if calibration.domain_threshold is not None else confident
+        return Thresholds(confident=confident, probable=min(probable, confident), domain=domain)
 
     @property
     def ip_terms(self) -> frozenset[str]:
         """Words that make a message an IP matter: the IP lexicon, colloquial synonyms, IP-type words."""
         if self._ip_terms is None:
-            words = {w for ws in IP_WORDS.values() for w in ws}
+            words = {w for ws in IP_WORDS.values() for w in ws} | set(IP_CUES)
             words |= set(self.retriever.lexicon)
             words |= set(self.retriever.synonyms.table)
             self._ip_terms = frozenset(w for w in words if len(w) >= 2)
         return self._ip_terms
 
     def mentions_ip(self, text: str) -> bool:
-        value = normalize(text)
+        value = self.retriever.correct(text)
         return any(term in value for term in self.ip_terms)
 
     def plan(self, text: str) -> QueryPlan:

@@ -45,6 +45,8 @@ class Calibration:
     model_fingerprint: str = ""
     #: below ``threshold`` but at least this: show the best sources as "possibly relevant"
     probable_threshold: float | None = None
+    #: at or above this, retrieval alone marks a message as an IP matter
+    domain_threshold: float | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
 
     def confidence(self, signals: dict[str, float]) -> float:
@@ -139,25 +141,36 @@ def cross_validated(rows: list[dict[str, float]], labels: list[int], folds: int 
     return out
 
 
-def choose_threshold(labels: np.ndarray, scores: np.ndarray, min_precision: float = 0.85) -> float:
+def choose_threshold(
+    labels: np.ndarray, scores: np.ndarray, min_precision: float = 0.85, min_share: float = 0.1
+) -> float:
     """Lowest threshold whose answered questions are right at least ``min_precision`` of the time.
 
-    Answering wrongly is worse than handing over to a person, so the bot
-    answers only above a threshold where at least 85% of answers (on the
-    dev set, out-of-fold) have a relevant top hit.  Falls back to the
-    F1-optimal threshold if no threshold reaches that precision.
+    Answering wrongly is worse than the next-best reply (a list of possible
+    sources, or a person), so a tier is used only above a threshold where
+    at least ``min_precision`` of the dev questions it covers (out-of-fold)
+    are right.  If no threshold reaches that precision, the one with the
+    best precision among those still covering ``min_share`` of the questions.
     """
     labels = np.asarray(labels).astype(bool)
-    best_f1, best_f1_t = -1.0, 0.5
+    best_precision, best_t = -1.0, 1.0
     for t in sorted(set(np.round(scores, 3).tolist())):
         answered = scores >= t
         if answered.sum() == 0:
             continue
         precision = labels[answered].mean()
-        recall = (answered & labels).sum() / max(labels.sum(), 1)
-        f1 = 2 * precision * recall / max(precision + recall, 1e-9)
-        if f1 > best_f1:
-            best_f1, best_f1_t = f1, t
         if precision >= min_precision:
             return float(t)
-    return float(best_f1_t)
+        if answered.mean() >= min_share and precision > best_precision:
+            best_precision, best_t = precision, t
+    return float(best_t)
+
+
+def domain_threshold(out_of_domain_scores: np.ndarray, max_share: float = 0.01) -> float:
+    """Lowest threshold that at most ``max_share`` of the non-IP dev questions reach."""
+    scores = np.sort(np.asarray(out_of_domain_scores))
+    if len(scores) == 0:
+        return 1.0
+    allowed = int(np.floor(max_share * len(scores)))
+    # the (allowed+1)-th highest score must fall below the threshold
+    return float(np.round(scores[len(scores) - allowed - 1] + 1e-3, 3))

@@ -27,12 +27,14 @@ from index.confidence import (
     auroc,
     choose_threshold,
     cross_validated,
+    domain_threshold,
     fit,
 )
 from index.errors import WeiyuanError
-from index.retriever import Hit, Retriever, SearchResult
+from index.ranker import Ranker
+from index.ranker import fit as fit_ranker_model
+from index.retriever import GUIDE_TITLE, Hit, Retriever, SearchResult
 
-GUIDE_TITLE = "知识产权维权援助服务指南"
 KS = (1, 5, 10)
 #: How many sources the probable tier shows (the label of its threshold rule).
 SHOWN = 3
@@ -262,6 +264,7 @@ def calibrate(
     model = fit(rows, labels)
     model.threshold = round(threshold, 3)
     model.probable_threshold = round(probable, 3)
+    model.domain_threshold = domain_threshold(oof[~np.array([q.in_domain for q in dev])])
     model.model_fingerprint = retriever.loaded().fingerprint
     report: dict[str, Any] = {
         "dev": _report(dev, y, oof, threshold),
@@ -281,7 +284,9 @@ def calibrate(
         "threshold_rule": (
             f"confident: lowest threshold with >={CONFIDENT_PRECISION:.0%} of dev questions above it answered by "
             f"a relevant top hit; probable: lowest with >={PROBABLE_PRECISION:.0%} having a relevant source among "
-            f"the {SHOWN} shown (out-of-fold scores, IP and non-IP dev questions)"
+            f"the {SHOWN} shown (out-of-fold scores, IP and non-IP dev questions); if a rule cannot be met, the "
+            "threshold with the best precision still covering 10% of dev questions; domain: reached by at most 1% "
+            "of non-IP dev questions"
         ),
         "dev_size": len(dev),
         "test_size": len(test or []),
@@ -353,3 +358,55 @@ FUSION_GRID: list[tuple[str, dict[str, float]]] = [
     ("RRF dense 1 + BM25 0.75", {"dense_weight": 1.0, "bm25_weight": 0.75}),
     ("RRF equal weights", {"dense_weight": 1.0, "bm25_weight": 1.0}),
 ]
+
+
+def ranker_rows(
+    retriever: Retriever, questions: list[Question], query_of: Callable[[str], str] = lambda q: q
+) -> list[tuple[Question, list[tuple[int, dict[str, float]]]]]:
+    """Per in-domain question: (label, features) of each fused candidate, in fused order."""
+    out = []
+    for question in (q for q in questions if q.in_domain):
+        result = retriever.search(query_of(question.query), k=10, features=True)
+        rows = [(int(is_relevant_source(question, c.id, c.kind, c.citations)), c.features) for c in result.candidates]
+        out.append((question, rows))
+    return out
+
+
+def _rank_scores(ranks: list[int | None]) -> dict[str, float]:
+    scores = Scores()
+    for rank in ranks:
+        scores.add(rank)
+    return scores.as_dict()
+
+
+def fit_ranker(
+    retriever: Retriever, dev: list[Question], query_of: Callable[[str], str] = lambda q: q, folds: int = 5
+) -> tuple[Ranker, dict[str, Any]]:
+    """Fit the re-ranker on the dev questions; report fused vs re-ranked order, cross-validated by question."""
+    data = ranker_rows(retriever, dev, query_of)
+    rng = np.random.default_rng(0)
+    fold_of = rng.permutation(len(data)) % folds
+    fused_ranks: list[int | None] = []
+    reranked: list[int | None] = []
+    for fold in range(folds):
+        train = [row for i, (_q, rows) in enumerate(data) if fold_of[i] != fold for row in rows]
+        model = fit_ranker_model([f for _label, f in train], [label for label, _f in train])
+        for i, (_q, rows) in enumerate(data):
+            if fold_of[i] != fold or not rows:
+                continue
+            labels = [label for label, _f in rows]
+            order = np.argsort(-model.score([f for _label, f in rows]), kind="stable")
+            fused_ranks.append(next((r + 1 for r, label in enumerate(labels) if label), None))
+            reranked.append(next((r + 1 for r, j in enumerate(order) if labels[j]), None))
+    everything = [row for _q, rows in data for row in rows]
+    model = fit_ranker_model([f for _label, f in everything], [label for label, _f in everything])
+    model.model_fingerprint = retriever.loaded().fingerprint
+    report = {
+        "questions": len(data),
+        "candidates": len(everything),
+        "fused_order_cv": _rank_scores(fused_ranks),
+        "reranked_cv": _rank_scores(reranked),
+        "coefficients": dict(zip(model.features, [round(c, 3) for c in model.coef], strict=True)),
+    }
+    model.metrics = {"dev_cv": report["reranked_cv"], "dev_fused_cv": report["fused_order_cv"]}
+    return model, report

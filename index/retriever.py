@@ -26,9 +26,11 @@ from index.bm25 import BM25
 from index.confidence import FALLBACK, Calibration
 from index.embedder import Embedder
 from index.errors import WeiyuanError
+from index.homophones import HomophoneFixer
+from index.ranker import Ranker, overlap, reciprocal
 from index.schema import IP_TYPES, KINDS, NATIONWIDE, Chunk
 from index.store import VersionStore
-from index.textnorm import PreparedQuery, Synonyms, load_synonyms, prepare_query
+from index.textnorm import PreparedQuery, Synonyms, load_synonyms, normalize, prepare_query
 from index.tokenizer import shared_tokenizer
 from index.versiondata import ChunkTable, VersionFiles
 from weiyuan.settings import Settings
@@ -37,6 +39,10 @@ log = logging.getLogger(__name__)
 
 #: Below this many allowed vectors a filtered search is exact over the subset.
 EXACT_SUBSET_MAX = 20_000
+#: Fused candidates described by ranker features when no fitted ranker says how many.
+RANK_DEPTH = 30
+#: The service guide's title (its sections answer questions about the centres themselves).
+GUIDE_TITLE = "知识产权维权援助服务指南"
 
 
 @dataclass
@@ -61,6 +67,16 @@ class Hit:
 
 
 @dataclass
+class Candidate:
+    """One fused candidate with the features the ranker sees (for fitting it)."""
+
+    id: str
+    kind: str
+    citations: list[dict[str, str]]
+    features: dict[str, float]
+
+
+@dataclass
 class SearchResult:
     query: str
     normalized: str
@@ -71,6 +87,8 @@ class SearchResult:
     signals: dict[str, float]
     timings_ms: dict[str, float]
     calibrated: bool = True
+    #: with ``features=True``: the re-ranked candidates' ids, kinds, citations and ranker features
+    candidates: list[Candidate] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         """The batch/API form: query, confidence and hits with citations."""
@@ -124,7 +142,29 @@ class LoadedVersion:
         self.ann: ANNIndex = files.ann_index(search_params)
         self.bm25: BM25 = files.bm25()
         self.fingerprint = str(self.manifest["model"]["fingerprint"])
+        owners = np.asarray(self.view_chunk)
+        # views are written chunk by chunk, so each chunk's views are one contiguous run of rows
+        self._view_start: np.ndarray | None = (
+            np.searchsorted(owners, np.arange(len(self.chunks) + 1))
+            if len(owners) == 0 or bool(np.all(owners[1:] >= owners[:-1]))
+            else None
+        )
+        self._title_tokens: dict[int, list[str]] = {}
         self._mask_cache: dict[tuple[str | None, str | None, str | None], np.ndarray | None] = {}
+
+    def view_rows(self, chunk: int) -> np.ndarray:
+        """Rows of ``vectors`` that embed one chunk's views, in the chunk's view order."""
+        if self._view_start is not None:
+            return np.arange(self._view_start[chunk], self._view_start[chunk + 1])
+        return np.flatnonzero(np.asarray(self.view_chunk) == chunk)
+
+    def title_tokens(self, chunk: int, tokenize: Callable[[str], list[str]]) -> list[str]:
+        cached = self._title_tokens.get(chunk)
+        if cached is None:
+            cached = tokenize(normalize(self.chunks[chunk].title))
+            if len(self._title_tokens) < 100_000:
+                self._title_tokens[chunk] = cached
+        return cached
 
     def chunk_mask(self, filters: Filters) -> np.ndarray | None:
         key = (filters.kind, filters.ip_type, filters.region)
@@ -154,8 +194,10 @@ class Retriever:
         settings: Settings,
         embedder_factory: Callable[[], Embedder],
         calibration: Calibration | None = None,
+        ranker: Ranker | None = None,
     ) -> None:
         self.settings = settings
+        self._ranker_override = ranker
         self.store = VersionStore(settings.index_dir)
         self._embedder_factory = embedder_factory
         self._embedder: Embedder | None = None
@@ -167,7 +209,9 @@ class Retriever:
         self.tokenizer = shared_tokenizer(settings.knowledge_dir / "lexicon")
         self.synonyms: Synonyms = load_synonyms(settings.knowledge_dir / "synonyms.yaml")
         self._lexicon = _lexicon_terms(settings)
+        self.homophones = HomophoneFixer([*self._lexicon, *self.synonyms.table])
         self.calibration = FALLBACK
+        self.ranker: Ranker | None = None
         # Hotline agents see results as they type: repeated prefixes hit this cache.
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vector_cache_size = 512
@@ -226,6 +270,7 @@ class Retriever:
             self._marker_mtime = mtime
             self.synonyms = load_synonyms(self.settings.knowledge_dir / "synonyms.yaml")
             self.calibration = self._pick_calibration(loaded)
+            self.ranker = self._pick_ranker(loaded)
             log.info("serving index version %s (%.2fs to load)", version, time.perf_counter() - started)
 
     def _pick_calibration(self, loaded: LoadedVersion) -> Calibration:
@@ -236,6 +281,21 @@ class Retriever:
             return fitted
         log.warning("no confidence calibration for model %s; run `weiyuan eval calibrate`", loaded.fingerprint)
         return FALLBACK
+
+    def correct(self, text: str) -> str:
+        """Normalised text with homophone typos of IP terms repaired (专力 → 专利)."""
+        return self.homophones.fix(normalize(text))
+
+    def _pick_ranker(self, loaded: LoadedVersion) -> Ranker | None:
+        if not self.settings.retrieval.use_ranker:
+            return None
+        if self._ranker_override is not None:
+            return self._ranker_override
+        fitted = Ranker.load(self.settings.retrieval.ranker_file)
+        if fitted is not None and fitted.model_fingerprint == loaded.fingerprint:
+            return fitted
+        log.warning("no re-ranker fitted for model %s; run `weiyuan eval rank`", loaded.fingerprint)
+        return None
 
     @property
     def lexicon(self) -> frozenset[str]:
@@ -266,8 +326,13 @@ class Retriever:
         kind: str | None = None,
         ip_type: str | None = None,
         region: str | None = None,
+        features: bool = False,
     ) -> SearchResult:
-        """Best ``k`` chunks for ``query`` with a calibrated confidence."""
+        """Best ``k`` chunks for ``query`` with a calibrated confidence.
+
+        ``features=True`` also returns the fused candidates with their ranker
+        features (what ``weiyuan eval rank`` fits on).
+        """
         if not query or not query.strip():
             raise WeiyuanError("查询内容不能为空")
         if len(query) > 2000:
@@ -279,7 +344,7 @@ class Retriever:
         timings: dict[str, float] = {}
 
         t0 = time.perf_counter()
-        prepared = prepare_query(query, self.synonyms)
+        prepared = prepare_query(self.correct(query), self.synonyms)
         tokens = self.tokenizer.tokens(prepared.expanded)
         query_tokens = self.tokenizer.tokens(prepared.normalized)
         timings["normalize"] = (time.perf_counter() - t0) * 1000
@@ -299,6 +364,20 @@ class Retriever:
 
         t0 = time.perf_counter()
         fused = self._fuse(dense, bm_ids)
+        candidates: list[Candidate] = []
+        if self.ranker is not None or features:
+            depth = self.ranker.depth if self.ranker is not None else RANK_DEPTH
+            top = fused[:depth]
+            rows = self._rank_features(loaded, vector, tokens, query_tokens, dense, bm_ids, bm_scores, top)
+            if features:
+                for (index, _score), row in zip(top, rows, strict=True):
+                    chunk = loaded.chunks[index]
+                    cites = [c.model_dump() for c in chunk.citations]
+                    candidates.append(Candidate(chunk.id, chunk.kind, cites, row))
+            if self.ranker is not None and top:
+                probs = self.ranker.score(rows)
+                order = np.argsort(-probs, kind="stable")
+                fused = [(top[i][0], float(probs[i])) for i in order] + [(i, 0.0) for i, _ in fused[depth:]]
         bm25_of = {int(i): float(s) for i, s in zip(bm_ids, bm_scores, strict=True)}
         dense_of = dict(dense)
         hits = []
@@ -336,7 +415,53 @@ class Retriever:
             signals=signals,
             timings_ms={key: round(value, 3) for key, value in timings.items()},
             calibrated=not self.calibration.metrics.get("uncalibrated", False),
+            candidates=candidates,
         )
+
+    def _rank_features(
+        self,
+        loaded: LoadedVersion,
+        vector: np.ndarray,
+        tokens: list[str],
+        query_tokens: list[str],
+        dense: list[tuple[int, float]],
+        bm_ids: np.ndarray,
+        bm_scores: np.ndarray,
+        top: list[tuple[int, float]],
+    ) -> list[dict[str, float]]:
+        """The ranker's features (index/ranker.py) of each candidate in ``top``."""
+        dense_rank = {index: rank for rank, (index, _cos) in enumerate(dense)}
+        bm_rank = {int(i): rank for rank, i in enumerate(bm_ids.tolist())}
+        bm_score = {int(i): float(s) for i, s in zip(bm_ids.tolist(), bm_scores.tolist(), strict=True)}
+        max_possible = loaded.bm25.max_possible(tokens) or 1.0
+        rows = []
+        for fused_rank, (index, _score) in enumerate(top):
+            chunk = loaded.chunks[index]
+            view_rows = loaded.view_rows(index)
+            cosines = np.asarray(loaded.vectors[view_rows]) @ vector
+            roles = [v.role for v in chunk.views] if len(chunk.views) == len(view_rows) else []
+            roles = roles or ["passage"] * len(view_rows)
+            question = [float(c) for c, role in zip(cosines, roles, strict=True) if role == "question"]
+            passage = [float(c) for c, role in zip(cosines, roles, strict=True) if role == "passage"]
+            rows.append(
+                {
+                    "dense": float(cosines.max()) if len(cosines) else 0.0,
+                    "dense_question": max(question, default=0.0),
+                    "dense_passage": max(passage, default=0.0),
+                    "dense_rank": reciprocal(dense_rank.get(index)),
+                    "bm25": bm_score.get(index, 0.0) / max_possible,
+                    "bm25_rank": reciprocal(bm_rank.get(index)),
+                    "fused_rank": reciprocal(fused_rank),
+                    "both": float(index in dense_rank and index in bm_rank),
+                    "entry": float(chunk.kind == "entry"),
+                    "case": float(chunk.kind == "case"),
+                    "judicial": float(chunk.kind == "policy" and chunk.title.startswith("最高人民")),
+                    "local": float(chunk.region != NATIONWIDE),
+                    "guide": float(chunk.doc_id == f"policy/{GUIDE_TITLE}"),
+                    "title_overlap": overlap(query_tokens, loaded.title_tokens(index, self.tokenizer.tokens)),
+                }
+            )
+        return rows
 
     def _dense(
         self, loaded: LoadedVersion, vector: np.ndarray, chunk_mask: np.ndarray | None

@@ -328,6 +328,7 @@ def eval_calibrate(
     """在 dev 集上拟合置信度（逻辑回归），报告交叉验证与 test 集 AUROC。"""
     from index.confidence import FALLBACK
     from index.evaluate import calibrate, corpus_article_map, load_split
+    from index.retriever import Retriever
     from weiyuan.runtime import embedder_factory
 
     settings = get_settings()
@@ -343,6 +344,28 @@ def eval_calibrate(
             f"已写入 {settings.retrieval.calibration_file}"
             f"（直接回答阈值 {model.threshold}，可能相关阈值 {model.probable_threshold}）"
         )
+
+
+@eval_app.command("rank")
+def eval_rank(
+    write: Annotated[bool, typer.Option("--write/--dry-run", help="写入 eval/ranker.json")] = True,
+) -> None:
+    """在 dev 集上拟合重排序模型（逻辑回归），报告按问题交叉验证的 R@1/5/10 与 MRR@10。"""
+    from consult.query import plan_query
+    from index.evaluate import corpus_article_map, fit_ranker, load_split
+    from index.retriever import Retriever
+    from weiyuan.runtime import embedder_factory
+
+    settings = get_settings()
+    plain = settings.model_copy(deep=True)
+    plain.retrieval.use_ranker = False
+    retriever = Retriever(plain, embedder_factory(plain))
+    dev = load_split(settings.root / "eval", "dev", article_map=corpus_article_map(retriever, settings.root / "eval"))
+    model, report = fit_ranker(retriever, dev, lambda q: plan_query(q).main)
+    console.print_json(json.dumps(report, ensure_ascii=False))
+    if write:
+        model.save(settings.retrieval.ranker_file)
+        console.print(f"已写入 {settings.retrieval.ranker_file}；请接着运行 weiyuan eval calibrate")
 
 
 @eval_app.command("dialogue")

@@ -49,6 +49,8 @@ class Turn:
     latency_ms: float
     types: list[str]
     shown: list[str]
+    #: what the reply rested on: DIET's intent and confidence, retrieval confidence, the policy's reason
+    basis: dict[str, Any]
 
 
 def classify(question: Question, messages: list[BotMessage]) -> tuple[str, str | None, list[str]]:
@@ -72,6 +74,14 @@ def classify(question: Question, messages: list[BotMessage]) -> tuple[str, str |
     if "out_of_scope" in types:
         return "declined", None, []
     return "other", None, []
+
+
+def _basis(messages: list[BotMessage]) -> dict[str, Any]:
+    keys = ("intent", "nlu_confidence", "confidence", "reason")
+    for message in messages:
+        if any(k in message.meta for k in keys):
+            return {k: message.meta.get(k) for k in keys}
+    return {}
 
 
 def rest_turn(url: str, sender: str, text: str, timeout: float = 60) -> list[BotMessage]:
@@ -106,6 +116,7 @@ def run_questions(
                 latency_ms=round(latency, 1),
                 types=[m.type or "" for m in messages],
                 shown=shown,
+                basis=_basis(messages),
             )
         )
         if progress:

@@ -79,6 +79,10 @@ class RetrievalSettings(BaseModel):
     rrf_k: int = 60
     #: Logistic calibration fitted by ``weiyuan eval calibrate``.
     calibration_file: Path = PROJECT_ROOT / "eval" / "calibration.json"
+    #: Re-ranker fitted by ``weiyuan eval rank``; off by default because on the dev split it did not
+    #: beat fused ranking (docs/retrieval.md); used only when switched on and fitted for the model.
+    ranker_file: Path = PROJECT_ROOT / "eval" / "ranker.json"
+    use_ranker: bool = False
     #: Seconds between checks for a new serving version (hot reload).
     reload_check_seconds: float = 1.0
 
