@@ -71,7 +71,8 @@ class ActionAnswerQuestion(Action):
         ip_filter = (new_ip or slot_ip) if context else None
         ip_known = new_ip or ip_type_from_text(query) or slot_ip
         outcome = consultant.consult(
-            query,
+            text,
+            query=query if context else None,
             nlu=Nlu(intent, nlu_confidence),
             ip_type=ip_filter,
             region=region,
@@ -172,6 +173,8 @@ def handoff(
     """Create the ticket (durably), then tell the user its number; one open ticket per conversation."""
     consultant = get_consultant()
     existing = open_ticket_for(consultant.db, tracker.sender_id)
+    if result is None and query and (existing is None or existing.kind != "handoff"):
+        result = consultant.search_message(query)[1]  # what the expert sees of the bot's attempt
     eta = round(consultant.settings.desk.first_response_hours)
     if existing is not None and existing.kind == "handoff":
         text = (

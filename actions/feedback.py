@@ -39,6 +39,7 @@ class ActionRecordFeedback(Action):
             )
         if tracker.get_slot("last_answer_id") and NOT_HELPFUL.search(text):
             send(dispatcher, "抱歉刚才的回答没能帮到您，谢谢您告诉我。", payload("info", recorded="feedback"))
-            return handoff(dispatcher, tracker, "not_helpful", latest_user_text(tracker), None, None, None)
+            query = tracker.get_slot("last_query") or latest_user_text(tracker)
+            return handoff(dispatcher, tracker, "not_helpful", query, None, None, None)
         send(dispatcher, "谢谢您的反馈！我们会认真查看，用来改进回答。", payload("info", recorded="feedback"))
         return []

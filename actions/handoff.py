@@ -37,7 +37,9 @@ class ActionHandoff(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         intent, _ = latest_intent(tracker)
         reason = "needs_person" if intent == "received_legal_notice" else "user_request"
-        return handoff(dispatcher, tracker, reason, latest_user_text(tracker), None, ip_type_entity(tracker), None)
+        # the expert sees what the bot found for the question being discussed, not for "转人工"
+        query = tracker.get_slot("last_query") or latest_user_text(tracker)
+        return handoff(dispatcher, tracker, reason, query, None, ip_type_entity(tracker), None)
 
 
 @never_silent

@@ -83,11 +83,14 @@ def plan_query(text: str, is_key: Callable[[str], bool] | None = None) -> QueryP
     if not parts:
         cleaned = strip_filler(body) or body.strip()
         return QueryPlan(text=text, main=cleaned)
-    questions = [p for p in parts if is_question(p) and len(p) >= 4]
-    flat = "".join(p if p[-1] in "。！？!?，,；;" else p + "。" for p in parts)
-    if len(flat) <= SHORT_MAX_CHARS:
-        return QueryPlan(text=text, main=flat.rstrip("。"), questions=questions if len(questions) > 1 else [])
     keyed = is_key or (lambda _s: True)
+    questions = [p for p in parts if is_question(p) and len(p) >= 4]
+    flat = _join(parts)
+    # "需要什么材料？" means nothing alone: a question without key terms borrows the nearest keyed sentence
+    context = next((p for p in reversed(parts) if keyed(p) and len(p) <= 40), "")
+    searchable = [q if keyed(q) or not context or q == context else _join([context, q]) for q in questions]
+    if len(flat) <= SHORT_MAX_CHARS:
+        return QueryPlan(text=text, main=flat, questions=searchable if len(questions) > 1 else [])
     facts = [p for p in parts if p not in questions and keyed(p)]
     # the questions come last in a story; facts fill the rest of the budget, nearest to the question first
     tail = questions[-2:] if questions else parts[-1:]
@@ -98,14 +101,6 @@ def plan_query(text: str, is_key: Callable[[str], bool] | None = None) -> QueryP
         main = _join([fact, main])
     if len(main) > QUERY_MAX_CHARS:
         main = main[-QUERY_MAX_CHARS:]
-    context = next((f for f in reversed(facts) if len(f) <= 40), "")
-    searchable = []
-    for question in questions:
-        if keyed(question) or not context:
-            searchable.append(question)
-        else:
-            # "那我该怎么办？" means nothing alone: give it the nearest fact as context
-            searchable.append(_join([context, question]))
     return QueryPlan(text=text, main=main, questions=searchable)
 
 

@@ -77,18 +77,27 @@ class Consultant:
         k = k or self.settings.dialogue.search_k
         ip = ip_type if ip_type and ip_type != "general" else None
         result = self.retriever.search(query, k=k, ip_type=ip, region=region)
-        if ip and (not result.hits or result.confidence < self.thresholds.confident):
-            # the IP type may have been guessed wrong: an unfiltered search can do better
+        if ip and (not result.hits or result.confidence < self.thresholds.probable):
+            # nothing even probable of the type the conversation is about: it may have been guessed wrong
             unfiltered = self.retriever.search(query, k=k, region=region)
             if unfiltered.confidence > result.confidence:
                 return unfiltered
         return result
 
     def search_message(
-        self, text: str, ip_type: str | None = None, region: str | None = None, k: int | None = None
+        self,
+        text: str,
+        ip_type: str | None = None,
+        region: str | None = None,
+        k: int | None = None,
+        whole: bool = False,
     ) -> tuple[QueryPlan, SearchResult]:
-        """Search every query of the message's plan; the most confident result answers."""
-        plan = self.plan(text)
+        """Search every query of the message's plan; the most confident result answers.
+
+        ``whole``: search the text as it is (a follow-up already rewritten against the
+        conversation; splitting it again would let the earlier question win).
+        """
+        plan = QueryPlan(text=text, main=text) if whole else self.plan(text)
         best: SearchResult | None = None
         for query in plan.queries[: self.settings.dialogue.max_queries]:
             result = self.search(query, ip_type, region, k)
@@ -107,8 +116,11 @@ class Consultant:
         clarified: bool = False,
         query: str | None = None,
     ) -> Outcome:
-        """Search for ``query`` (default: the message itself) and decide how to reply."""
-        plan, result = self.search_message(query or text, ip_type, region)
+        """Search for ``query`` (default: the message itself) and decide how to reply.
+
+        A ``query`` given here is a follow-up rewritten against the conversation: it is searched whole.
+        """
+        plan, result = self.search_message(query or text, ip_type, region, whole=query is not None)
         decision = decide(
             text,
             result.confidence if result.hits else 0.0,

@@ -267,23 +267,26 @@ EXPERT_ANSWER = (
 def test_low_confidence_question_goes_to_the_right_expert_and_the_reusable_answer_is_used_next_time(
     browser: Any, base: str, stack: Settings
 ) -> None:
-    """The issue's 'done when': a question the bot cannot answer confidently becomes a ticket for the
-    regional patent expert, whose reply reaches the widget; once the admin publishes that reply, the
-    bot answers the same question itself."""
+    """A question the bot can only answer tentatively: it shows possibly relevant sources, the user asks
+    for a person, the ticket goes to the regional patent expert, whose reply reaches the widget; once
+    the admin publishes that reply, the bot answers the same question itself."""
     user_ctx = browser.new_context(viewport={"width": 1200, "height": 900})
     user = user_ctx.new_page()
     user.goto(f"{base}/demo")
     user.click("#weiyuan-widget .launcher")
     user.fill("#weiyuan-widget textarea", QUESTION)
     user.press("#weiyuan-widget textarea", "Enter")
+    tentative = user.wait_for_selector("#weiyuan-widget .msg.bot:has-text('可能与您的问题相关')", timeout=60000)
+    assert "《" in tentative.inner_text()  # every source shown with its citation
+    user.click("#weiyuan-widget .msg.bot button:has-text('转人工')")
     handoff = user.wait_for_selector("#weiyuan-widget .msg.bot:has-text('工单号')", timeout=60000)
-    assert "没有把握" in handoff.inner_text()
     number = re.search(r"WY\d{6}-\d{5}", handoff.inner_text())
     assert number
-    # while an expert has the conversation the bot stays quiet
-    user.fill("#weiyuan-widget textarea", "补充一下：对方是德国的一家经销商")
+    # until an expert takes the conversation, the bot still answers; the ticket gets the message too
+    before = user.locator("#weiyuan-widget .msg.bot").count()
+    user.fill("#weiyuan-widget textarea", "补充一下：对方是德国的一家经销商，专利怎么在德国维权")
     user.press("#weiyuan-widget textarea", "Enter")
-    user.wait_for_selector("#weiyuan-widget .msg.system:has-text('已转给人工专家')")
+    user.wait_for_function(f"document.querySelectorAll('#weiyuan-widget .msg.bot').length > {before}", timeout=60000)
     # routed by specialty (patent) and region (深圳 -> 广东) to the Guangdong patent expert
     expert_ctx = browser.new_context(viewport={"width": 1360, "height": 900})
     expert = expert_ctx.new_page()

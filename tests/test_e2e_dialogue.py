@@ -125,3 +125,55 @@ def test_gibberish_is_not_answered_from_ip_law(stack: Settings) -> None:
     (message,) = [m for m in user(stack).say("asdkjh qwpoe zxmnb") if m.type]
     assert message.type in ("out_of_scope", "clarify")
     assert "citations" not in message.meta
+
+
+def test_the_pinduoduo_counterfeit_question_is_answered_and_its_follow_up_too(stack: Settings) -> None:
+    """Issue 8's 'done when': the right entries with citations, and the follow-up answered as well."""
+    sme = user(stack)
+    (answer,) = [m for m in sme.say("我们公司的商标被别人在拼多多上用了，卖假货，怎么维权？") if m.type]
+    assert answer.type == "answer" and answer.meta["tier"] in ("confident", "probable"), answer.text
+    assert laws(answer) & {"中华人民共和国商标法", "中华人民共和国电子商务法"}
+    for citation in answer.meta["citations"]:
+        assert citation["label"] in answer.text  # every citation listed is shown
+    (followup,) = [m for m in sme.say("那需要准备哪些证据？") if m.type]
+    assert followup.type == "answer", followup.text
+    assert "证据" in followup.meta["query"] and followup.meta["citations"]
+
+
+def test_odd_entity_values_never_silence_the_bot(stack: Settings) -> None:
+    """DIET may extract 名牌商标 or 专利权人 as an ip_type; such values are mapped or dropped, never a crash."""
+    sme = user(stack)
+    sme.say("商标被人抢注了怎么办")
+    for value in ("名牌商标", "专利权人", "不存在的类型", "patent"):
+        replies = [m for m in sme.say(f'/ask_followup{{"ip_type": "{value}"}}') if m.type]
+        assert replies and replies[0].type in ("answer", "clarify", "handoff", "out_of_scope"), value
+        assert "错误编号" not in replies[0].text
+
+
+def test_a_whole_story_is_answered_from_its_question(stack: Settings) -> None:
+    story = (
+        "我们是做小家电的，2021年设计了一款电热水壶，申请了外观设计专利。去年开始发现拼多多上有好几家店卖一模一样的，"
+        "价格比我们便宜一半，销量很大，我们的销量掉了三成。我们找过其中一家，对方说是从工厂直接拿货的，不知道侵权。"
+        "请问我们应该怎么维权？能要求赔偿多少？"
+    )
+    (answer,) = [m for m in user(stack).say(story) if m.type]
+    assert answer.type == "answer", answer.text
+    assert "中华人民共和国专利法" in laws(answer) or "中华人民共和国电子商务法" in laws(answer)
+    assert len(answer.meta["query"]) < len(story)  # searched by the question and key facts, not the whole story
+
+
+def test_adding_details_searches_again_with_the_first_question(stack: Settings) -> None:
+    sme = user(stack)
+    first = next(m for m in sme.say("对方抄了我们的东西") if m.type)
+    assert first.type in ("answer", "clarify", "handoff")
+    (asked,) = [m for m in sme.say("/add_details") if m.type]
+    assert asked.type == "clarify" and asked.meta["asks"] == "details"
+    (again,) = [m for m in sme.say("是我们注册的商标，对方用在同样的商品上在淘宝卖") if m.type]
+    assert again.type == "answer", again.text
+    assert "抄了" in again.meta["query"] and "商标" in again.meta["query"]
+
+
+def test_an_ip_question_diet_may_call_out_of_scope_is_still_answered(stack: Settings) -> None:
+    for text in ("专力申请下来要多久", "同行在网上到处造谣说我们的产品吃出过问题，订单掉了一大半，算不正当竞争吗"):
+        (message,) = [m for m in user(stack).say(text) if m.type]
+        assert message.type == "answer", (text, message.text)
