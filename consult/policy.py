@@ -84,6 +84,7 @@ def decide(
     mentions_ip: bool,
     clarified: bool,
     coverage: float = 1.0,
+    best_kind: str = "entry",
 ) -> Decision:
     """Choose how to reply to one question.
 
@@ -93,9 +94,14 @@ def decide(
     declined when it names no IP term and retrieval finds nothing probable.
     A short question outside both is clarified only when all its words occur
     in the IP corpus (``coverage``): "我想维权" is vague, "离婚房子怎么分" is not IP.
+    A statute article alone is never the confident answer (quoted bare, it is
+    too often beside the point): it is shown among the probable sources, next
+    to the entries that explain it.
     """
     urgent = needs_person(text)
     if confidence >= thresholds.confident:
+        if best_kind == "policy":
+            return Decision("probable", "statute_only", also_handoff=urgent)
         return Decision("confident", "retrieval_confident", also_handoff=urgent)
     in_domain = (
         mentions_ip

@@ -129,6 +129,7 @@ class Consultant:
             mentions_ip=self.mentions_ip(query or text),
             clarified=clarified,
             coverage=result.signals.get("coverage", 1.0),
+            best_kind=result.hits[0].kind if result.hits else "entry",
         )
         others = [q for q in plan.questions if q != result.query][:3] if plan.multi else []
         return Outcome(decision, result, plan, others)

@@ -286,7 +286,7 @@ def test_low_confidence_question_goes_to_the_right_expert_and_the_reusable_answe
     before = user.locator("#weiyuan-widget .msg.bot").count()
     user.fill("#weiyuan-widget textarea", "补充一下：对方是德国的一家经销商，专利怎么在德国维权")
     user.press("#weiyuan-widget textarea", "Enter")
-    user.wait_for_function(f"document.querySelectorAll('#weiyuan-widget .msg.bot').length > {before}", timeout=60000)
+    user.locator("#weiyuan-widget .msg.bot").nth(before).wait_for(timeout=60000)
     # routed by specialty (patent) and region (深圳 -> 广东) to the Guangdong patent expert
     expert_ctx = browser.new_context(viewport={"width": 1360, "height": 900})
     expert = expert_ctx.new_page()

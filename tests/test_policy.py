@@ -50,6 +50,11 @@ def test_confident_answers_whatever_diet_said() -> None:
     assert decide("说了一大段关于外观的事", 0.9, T, nlu=OOS, mentions_ip=False, clarified=False).tier == "confident"
 
 
+def test_a_statute_article_alone_is_only_a_probable_answer() -> None:
+    decision = decide("假冒专利会坐牢吗", 0.95, T, nlu=ASK, mentions_ip=True, clarified=False, best_kind="policy")
+    assert decision.tier == "probable" and decision.reason == "statute_only"
+
+
 def test_ip_question_diet_called_out_of_scope_is_still_answered() -> None:
     decision = decide("对方抄袭我们的商标还在拼多多上卖", 0.6, T, nlu=OOS, mentions_ip=True, clarified=False)
     assert decision.tier == "probable"
