@@ -1,11 +1,15 @@
 """From what a person wrote to what to search for.
 
 Real questions are often a whole story: background, dates, amounts, what
-the other side did, and one or several questions at the end.  Embedding
-the whole story dilutes the question, so the message is split into
-sentences; the interrogative sentences are the questions, the sentences
-that carry IP facts are the context, and the retrieval queries are built
-from those (the whole message stays the query when it is short).
+the other side did, and one or several questions at the end.  The message
+is split into sentences; the interrogative sentences are its questions and
+the sentences that name IP terms are its key facts.
+
+Measured on the dev split (docs/dialogue.md): a message of up to 60
+characters is best searched as written (splitting it lost R@1); a longer
+one is searched as written *and* as its questions plus key facts (the
+embedding model reads only about 500 characters, and a story's question is
+usually at its end), and the most confident result answers.
 """
 
 from __future__ import annotations
@@ -39,18 +43,25 @@ class QueryPlan:
     """What a message asks and what to search for."""
 
     text: str
-    #: the retrieval query for the whole message (question plus key facts)
+    #: its questions plus key facts, condensed (for a long message; else the message without filler)
     main: str
-    #: the questions it asks, each searchable on its own (empty for a short single question)
+    #: the questions it asks, as written (offered as buttons when there are several)
     questions: list[str] = field(default_factory=list)
+    #: the questions made searchable on their own (with the nearest key fact when they lack one)
+    searchable: list[str] = field(default_factory=list)
+
+    @property
+    def long(self) -> bool:
+        return len(self.text.strip()) > SHORT_MAX_CHARS
 
     @property
     def queries(self) -> list[str]:
-        """Every query worth searching, the main one first, without repeats."""
-        out = [self.main]
-        for question in self.questions:
-            if question not in out:
-                out.append(question)
+        """Every query worth searching, the message itself first, without repeats."""
+        out = [self.text.strip() or self.main]
+        if self.long:
+            for query in (self.main, *self.searchable):
+                if query and query not in out:
+                    out.append(query)
         return out
 
     @property
@@ -90,7 +101,7 @@ def plan_query(text: str, is_key: Callable[[str], bool] | None = None) -> QueryP
     context = next((p for p in reversed(parts) if keyed(p) and len(p) <= 40), "")
     searchable = [q if keyed(q) or not context or q == context else _join([context, q]) for q in questions]
     if len(flat) <= SHORT_MAX_CHARS:
-        return QueryPlan(text=text, main=flat, questions=searchable if len(questions) > 1 else [])
+        return QueryPlan(text=text, main=flat, questions=questions if len(questions) > 1 else [])
     facts = [p for p in parts if p not in questions and keyed(p)]
     # the questions come last in a story; facts fill the rest of the budget, nearest to the question first
     tail = questions[-2:] if questions else parts[-1:]
@@ -101,7 +112,7 @@ def plan_query(text: str, is_key: Callable[[str], bool] | None = None) -> QueryP
         main = _join([fact, main])
     if len(main) > QUERY_MAX_CHARS:
         main = main[-QUERY_MAX_CHARS:]
-    return QueryPlan(text=text, main=main, questions=searchable)
+    return QueryPlan(text=text, main=main, questions=questions, searchable=searchable)
 
 
 def _join(pieces: list[str]) -> str:

@@ -131,7 +131,7 @@ class Consultant:
             coverage=result.signals.get("coverage", 1.0),
             best_kind=result.hits[0].kind if result.hits else "entry",
         )
-        others = [q for q in plan.questions if q != result.query][:3] if plan.multi else []
+        others = [q for q in plan.questions if q not in result.query][:3] if plan.multi else []
         return Outcome(decision, result, plan, others)
 
 

@@ -89,6 +89,7 @@ async def search(request: web.Request) -> web.Response:
             "query": query,
             "confidence": round(result.confidence, 4),
             "answerable": result.answerable,
+            "tier": result.tier,
             "version": result.version,
             "took_ms": result.timings_ms.get("total"),
             "highlight": highlight_terms(retriever, query),

@@ -28,7 +28,10 @@ MESSAGE = {
         "buttons": {"type": "array", "items": {"type": "object"}},
         "meta": {
             "type": "object",
-            "description": "type: answer | clarify | handoff | out_of_scope | form | info；answer 带 citations、confidence",
+            "description": (
+                "type: answer | clarify | handoff | out_of_scope | form | info；"
+                "answer 带 tier（confident 直接回答 | probable 可能相关）、citations（所示全部出处）、confidence"
+            ),
         },
         "author": {"type": ["string", "null"]},
         "time": {"type": ["string", "null"]},

@@ -55,6 +55,14 @@ class Calibration:
             z += w * (signals.get(name, 0.0) - mu) / sd
         return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
 
+    def tier(self, confidence: float) -> str:
+        """confident / probable / low, by the two calibrated thresholds."""
+        if confidence >= self.threshold:
+            return "confident"
+        if self.probable_threshold is not None and confidence >= self.probable_threshold:
+            return "probable"
+        return "low"
+
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(asdict(self), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -96,8 +96,17 @@ def corpus_article_map(retriever: Retriever, eval_dir: Path) -> ArticleMap:
     }
 
 
+def labels_in_force(path: Path) -> bool:
+    """The realistic set cites the law in force; the faq set cites the corpus it was written against."""
+    return path.name.startswith("realistic_")
+
+
 def load_split(eval_dir: Path, split: str, which: str = "all", article_map: ArticleMap | None = None) -> list[Question]:
-    return [q for path in split_files(eval_dir, split, which) for q in load_questions(path, article_map)]
+    return [
+        q
+        for path in split_files(eval_dir, split, which)
+        for q in load_questions(path, article_map if labels_in_force(path) else None)
+    ]
 
 
 def _mapped(labels: set[tuple[str, str]], article_map: ArticleMap | None) -> set[tuple[str, str]]:

@@ -87,6 +87,8 @@ class SearchResult:
     signals: dict[str, float]
     timings_ms: dict[str, float]
     calibrated: bool = True
+    #: "confident" (answer from the top hit), "probable" (show the best few as possibly relevant) or "low"
+    tier: str = "low"
     #: with ``features=True``: the re-ranked candidates' ids, kinds, citations and ranker features
     candidates: list[Candidate] = field(default_factory=list)
 
@@ -96,6 +98,7 @@ class SearchResult:
             "query": self.query,
             "confidence": round(self.confidence, 4),
             "answerable": self.answerable,
+            "tier": self.tier,
             "version": self.version,
             "hits": [
                 {
@@ -415,6 +418,7 @@ class Retriever:
             signals=signals,
             timings_ms={key: round(value, 3) for key, value in timings.items()},
             calibrated=not self.calibration.metrics.get("uncalibrated", False),
+            tier=self.calibration.tier(confidence) if hits else "low",
             candidates=candidates,
         )
 

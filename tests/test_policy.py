@@ -90,18 +90,21 @@ STORY = (
 )
 
 
-def test_a_story_is_searched_by_its_questions_and_key_facts() -> None:
+def test_a_story_is_searched_as_written_and_by_its_questions_and_key_facts() -> None:
     plan = plan_query(STORY, lambda s: "专利" in s or "拼多多" in s)
     assert len(plan.main) <= 130 and "怎么维权" in plan.main
     assert "外观设计专利" in plan.main or "拼多多" in plan.main
-    assert plan.multi and len(plan.questions) == 2
-    assert plan.queries[0] == plan.main
+    assert plan.multi and plan.questions == ["我们应该怎么维权？", "能要求赔偿多少？"]
+    assert plan.queries[:2] == [STORY, plan.main]
+    # "能要求赔偿多少？" alone names no IP term: it is searched with the nearest key fact
+    assert any(q.endswith("能要求赔偿多少？") and len(q) > 10 for q in plan.queries)
 
 
 def test_a_short_question_is_searched_as_it_is() -> None:
     plan = plan_query("请问外观专利保护多少年？")
-    assert plan.main == "外观专利保护多少年？" and not plan.multi
-    assert plan_query("商标怎么注册？要多少钱？").multi
+    assert plan.queries == ["请问外观专利保护多少年？"] and not plan.multi
+    multi = plan_query("商标怎么注册？要多少钱？")
+    assert multi.multi and multi.queries == ["商标怎么注册？要多少钱？"]
 
 
 @given(st.text(min_size=1, max_size=400))

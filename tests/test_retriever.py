@@ -25,7 +25,7 @@ def test_hits_carry_citations_and_sources(retriever: Retriever) -> None:
     assert top.citations == [{"law": "中华人民共和国专利法", "article": "第七十一条"}]
     assert top.source == "entries/test-entries.yaml"
     data = result.as_json()
-    assert set(data) == {"query", "confidence", "answerable", "version", "hits"}
+    assert set(data) == {"query", "confidence", "answerable", "tier", "version", "hits"}
     assert set(data["hits"][0]) >= {"id", "kind", "title", "score", "citations", "text", "source"}
     assert 0.0 <= data["confidence"] <= 1.0
 

@@ -183,11 +183,14 @@ def index_rollback(
     console.print(f"已回滚，当前服务版本：{restored}")
 
 
+TIER_LABELS = {"confident": "可直接回答", "probable": "可能相关，请核对", "low": "把握不大，建议转专家"}
+
+
 def _print_result(result: Any, show_text: bool) -> None:
     flag = "" if result.calibrated else "（未校准）"
     console.print(
         f"[bold]置信度 {result.confidence:.2f}{flag}[/bold]  "
-        f"{'可直接回答' if result.answerable else '建议转人工'}  "
+        f"{TIER_LABELS.get(result.tier, '')}  "
         f"[dim]{result.timings_ms.get('total', 0):.0f} ms · 版本 {result.version}[/dim]"
     )
     for rank, hit in enumerate(result.hits, start=1):
@@ -374,7 +377,7 @@ def eval_dialogue(
     which: SetOption = "all",
 ) -> None:
     """把评测问题逐条发给真实的 Rasa 服务和动作服务，统计回答、追问、转人工、拒答和无回复的比例。"""
-    from index.evaluate import SETS, corpus_article_map, load_questions, split_files
+    from index.evaluate import SETS, corpus_article_map, labels_in_force, load_questions, split_files
     from weiyuan.dialogue_eval import evaluate_dialogue, summarise, write_results
     from weiyuan.runtime import make_retriever
 
@@ -383,7 +386,8 @@ def eval_dialogue(
     questions = []
     for path in split_files(settings.root / "eval", split, which):
         name = next(s for s in SETS if path.name.startswith("retrieval_" if s == "faq" else s))
-        questions += [(name, q) for q in load_questions(path, article_map)]
+        mapping = article_map if labels_in_force(path) else None
+        questions += [(name, q) for q in load_questions(path, mapping)]
     with _progress_bar() as progress:
         task = progress.add_task("对话评测", total=len(questions))
         turns = evaluate_dialogue(settings, questions, lambda n: progress.update(task, completed=n))

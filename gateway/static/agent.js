@@ -32,7 +32,7 @@
       if (mine !== seq) return;
       hits = data.hits; terms = data.highlight; active = hits.length ? 0 : -1;
       var ms = Math.round(performance.now() - started);
-      status.textContent = "找到 " + hits.length + " 条 · " + ms + " 毫秒 · 置信度 " + data.confidence.toFixed(2) + (data.answerable ? "" : "（把握不大，建议转专家）");
+      status.textContent = "找到 " + hits.length + " 条 · " + ms + " 毫秒 · 置信度 " + data.confidence.toFixed(2) + ({ confident: "（可直接回答）", probable: "（可能相关，请核对）" }[data.tier] || "（把握不大，建议转专家）");
       draw();
       if (hits.length) remember(text);
     }).catch(function (e) { if (mine === seq) status.textContent = e.message; });
