@@ -55,11 +55,13 @@ class Consultant:
 
     @property
     def ip_terms(self) -> frozenset[str]:
-        """Words that make a message an IP matter: the IP lexicon, colloquial synonyms, IP-type words."""
+        """Words that make a message an IP matter: the IP lexicon, IP-type words and IP cues.
+
+        (Not the colloquial synonyms: 刷单, 回扣, 被告了 expand queries but happen outside IP too.)
+        """
         if self._ip_terms is None:
             words = {w for ws in IP_WORDS.values() for w in ws} | set(IP_CUES)
             words |= set(self.retriever.lexicon)
-            words |= set(self.retriever.synonyms.table)
             self._ip_terms = frozenset(w for w in words if len(w) >= 2)
         return self._ip_terms
 

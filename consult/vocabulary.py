@@ -48,7 +48,6 @@ IP_CUES: tuple[str, ...] = (
     "翻唱",
     "转载",
     "署名",
-    "冒用",
 )
 
 #: Values DIET has been seen to produce that name a type without containing its words.

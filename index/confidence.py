@@ -157,8 +157,9 @@ def choose_threshold(
     Answering wrongly is worse than the next-best reply (a list of possible
     sources, or a person), so a tier is used only above a threshold where
     at least ``min_precision`` of the dev questions it covers (out-of-fold)
-    are right.  If no threshold reaches that precision, the one with the
-    best precision among those still covering ``min_share`` of the questions.
+    are right.  Only thresholds that still cover ``min_share`` of the
+    questions count (a precision measured on a handful proves nothing); if
+    none of them reaches the precision, the one with the best precision.
     """
     labels = np.asarray(labels).astype(bool)
     best_precision, best_t = -1.0, 1.0
@@ -166,10 +167,12 @@ def choose_threshold(
         answered = scores >= t
         if answered.sum() == 0:
             continue
+        if answered.mean() < min_share:
+            break  # thresholds only get higher from here: too few questions left to judge
         precision = labels[answered].mean()
         if precision >= min_precision:
             return float(t)
-        if answered.mean() >= min_share and precision > best_precision:
+        if precision > best_precision:
             best_precision, best_t = precision, t
     return float(best_t)
 

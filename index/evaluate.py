@@ -273,7 +273,10 @@ def calibrate(
     model = fit(rows, labels)
     model.threshold = round(threshold, 3)
     model.probable_threshold = round(probable, 3)
-    model.domain_threshold = domain_threshold(oof[~np.array([q.in_domain for q in dev])])
+    # at most 1% of non-IP dev questions by out-of-fold scores and by the final model's own scores
+    outside = ~np.array([q.in_domain for q in dev])
+    fitted = np.array([model.confidence(r) for r in rows])
+    model.domain_threshold = max(domain_threshold(oof[outside]), domain_threshold(fitted[outside]))
     model.model_fingerprint = retriever.loaded().fingerprint
     report: dict[str, Any] = {
         "dev": _report(dev, y, oof, threshold),

@@ -42,7 +42,7 @@ def test_converted_model_matches_the_reference_engine() -> None:
 
 def test_sme_question_gets_the_right_articles_with_citations(retriever: Retriever) -> None:
     result = retriever.search("我们的专利被人仿冒了怎么办", k=5)
-    assert result.answerable
+    assert result.tier in ("confident", "probable")  # answered, not handed over
     assert result.hits[0].citations, "the top hit must say what it rests on"
     assert ("中华人民共和国专利法", "第六十五条") in cited(result.hits)
     assert all(h.source.startswith(("entries/", "policies/")) for h in result.hits)
@@ -76,13 +76,15 @@ def test_agent_filters_on_real_data(retriever: Retriever) -> None:
 
 
 def test_held_out_questions_confidence_separates_ip_from_everything_else(retriever: Retriever) -> None:
-    """On both held-out sets: non-IP questions stay below the probable tier; most IP questions reach it."""
+    """On both held-out sets: retrieval alone never takes a non-IP question for an IP one (it stays below
+    the domain threshold), and most IP questions reach at least the probable tier."""
     questions = load_split(ROOT / "eval", "test", article_map=corpus_article_map(retriever, ROOT / "eval"))
-    probable = retriever.calibration.probable_threshold
-    assert probable is not None and probable <= retriever.calibration.threshold
+    calibration = retriever.calibration
+    probable, domain = calibration.probable_threshold, calibration.domain_threshold
+    assert probable is not None and domain is not None and probable <= calibration.threshold
     in_domain = [retriever.search(q.query).confidence for q in questions if q.in_domain]
     out_domain = [retriever.search(q.query).confidence for q in questions if not q.in_domain]
-    assert np.mean([c < probable for c in out_domain]) >= 0.95
+    assert np.mean([c < domain for c in out_domain]) >= 0.95
     assert np.mean([c >= probable for c in in_domain]) >= 0.8
 
 

@@ -62,8 +62,11 @@ def test_ip_question_diet_called_out_of_scope_is_still_answered() -> None:
 
 def test_non_ip_question_diet_called_ip_is_declined() -> None:
     text = "我老公出轨了，离婚的时候孩子抚养权归谁"
-    assert decide(text, 0.55, T, nlu=Nlu("ask_ip_law", 0.6), mentions_ip=False, clarified=False).tier == "probable"
-    assert decide(text, 0.3, T, nlu=Nlu("ask_ip_law", 0.6), mentions_ip=False, clarified=False).tier == "decline"
+    sure, unsure = Nlu("ask_ip_law", 0.95), Nlu("ask_ip_law", 0.6)
+    # no IP word, retrieval below the domain threshold: only a sure DIET keeps it in the IP domain
+    assert decide(text, 0.55, T, nlu=sure, mentions_ip=False, clarified=False).tier == "probable"
+    assert decide(text, 0.55, T, nlu=unsure, mentions_ip=False, clarified=False).tier == "decline"
+    assert decide(text, 0.3, T, nlu=sure, mentions_ip=False, clarified=False).tier == "decline"
     assert decide(text, 0.55, T, nlu=OOS, mentions_ip=False, clarified=False).tier == "decline"
 
 
