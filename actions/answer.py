@@ -106,7 +106,7 @@ class ActionAnswerQuestion(Action):
             send(dispatcher, composed.text, {**composed.meta, **basis}, composed.buttons)
             return [*events, SlotSet("awaiting_clarification", False)]
         reason = "needs_person" if intent in NEEDS_PERSON_INTENTS else outcome.decision.reason
-        handed = handoff(dispatcher, tracker, reason, query, result, ip_known, region)
+        handed = handoff(dispatcher, tracker, reason, query, result, ip_known, region, basis)
         return [*events, SlotSet("awaiting_clarification", False), *handed]
 
     @staticmethod
@@ -169,8 +169,12 @@ def handoff(
     result: Any | None,
     ip_type: str | None,
     region: str | None,
+    basis: dict[str, Any] | None = None,
 ) -> list[EventType]:
-    """Create the ticket (durably), then tell the user its number; one open ticket per conversation."""
+    """Create the ticket (durably), then tell the user its number; one open ticket per conversation.
+
+    ``basis``: what the decision rested on, added to the message's metadata.
+    """
     consultant = get_consultant()
     existing = open_ticket_for(consultant.db, tracker.sender_id)
     if result is None and query and (existing is None or existing.kind != "handoff"):
@@ -181,7 +185,8 @@ def handoff(
             f"您的问题已经转给人工专家（工单号 {existing.number}），专家回复后会显示在这里；"
             "您在这期间发的消息也会一并转交。"
         )
-        send(dispatcher, text, payload("handoff", reason=reason, ticket={"number": existing.number}, existing=True))
+        meta = payload("handoff", reason=reason, ticket={"number": existing.number}, existing=True)
+        send(dispatcher, text, {**(basis or {}), **meta})
         return [SlotSet("handed_over", True), SlotSet("ticket_number", existing.number)]
     ticket = consultant.desk.open_ticket(
         kind="handoff",
@@ -194,5 +199,5 @@ def handoff(
         retrieval=retrieval_summary(query or "", result) if result is not None else {},
     )
     text, meta = handoff_message(ticket, reason, eta)
-    send(dispatcher, text, meta)
+    send(dispatcher, text, {**(basis or {}), **meta})
     return [SlotSet("handed_over", True), SlotSet("ticket_number", ticket.number)]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from consult.policy import Decision, Nlu, Thresholds, decide
 from consult.query import QueryPlan, plan_query
-from consult.vocabulary import IP_CUES, IP_WORDS
+from consult.vocabulary import IP_CUES, IP_WORDS, NOT_IP_EVIDENCE
 from desk.service import Desk
 from index.retriever import Retriever, SearchResult
 from store.db import Database
@@ -57,12 +57,13 @@ class Consultant:
     def ip_terms(self) -> frozenset[str]:
         """Words that make a message an IP matter: the IP lexicon, IP-type words and IP cues.
 
-        (Not the colloquial synonyms: 刷单, 回扣, 被告了 expand queries but happen outside IP too.)
+        (Not the colloquial synonyms: 刷单, 回扣, 被告了 expand queries but happen outside IP too;
+        nor platform and shop words, see NOT_IP_EVIDENCE.)
         """
         if self._ip_terms is None:
             words = {w for ws in IP_WORDS.values() for w in ws} | set(IP_CUES)
             words |= set(self.retriever.lexicon)
-            self._ip_terms = frozenset(w for w in words if len(w) >= 2)
+            self._ip_terms = frozenset(w for w in words if len(w) >= 2 and w not in NOT_IP_EVIDENCE)
         return self._ip_terms
 
     def mentions_ip(self, text: str) -> bool:

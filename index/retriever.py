@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 EXACT_SUBSET_MAX = 20_000
 #: Fused candidates described by ranker features when no fitted ranker says how many.
 RANK_DEPTH = 30
+#: Common IP words outside the lexicon whose homophone typos people make (侵全, 转栽, 假名排).
+HOMOPHONE_EXTRA = ("侵权", "转载", "名牌", "盗版", "授权", "抄袭")
 #: The service guide's title (its sections answer questions about the centres themselves).
 GUIDE_TITLE = "知识产权维权援助服务指南"
 
@@ -212,7 +214,7 @@ class Retriever:
         self.tokenizer = shared_tokenizer(settings.knowledge_dir / "lexicon")
         self.synonyms: Synonyms = load_synonyms(settings.knowledge_dir / "synonyms.yaml")
         self._lexicon = _lexicon_terms(settings)
-        self.homophones = HomophoneFixer([*self._lexicon, *self.synonyms.table])
+        self.homophones = HomophoneFixer([*self._lexicon, *self.synonyms.table, *HOMOPHONE_EXTRA])
         self.calibration = FALLBACK
         self.ranker: Ranker | None = None
         # Hotline agents see results as they type: repeated prefixes hit this cache.
