@@ -18,7 +18,7 @@ from consult.vocabulary import canonical_ip_type
 
 log = logging.getLogger(__name__)
 
-ERROR_TEXT = "抱歉，系统处理您的消息时出了点问题（错误编号 {error_id}）。"
+ERROR_TEXT = "抱歉，系统处理您的消息时出了点问题（错误编号 {error_id}）"
 ERROR_NO_TICKET = "您的消息已经保存。请稍后再试一次，或拨打 12330 知识产权维权援助热线，也可以点击“转人工”。"
 
 Run = Callable[[Any, CollectingDispatcher, Tracker, dict[str, Any]], Awaitable[list[EventType]]]
@@ -68,12 +68,12 @@ def apologise(dispatcher: CollectingDispatcher, tracker: Tracker, error_id: str)
         log.exception("could not open a ticket for error %s", error_id)
         send(
             dispatcher,
-            text + ERROR_NO_TICKET,
+            text + "。" + ERROR_NO_TICKET,
             payload("handoff", reason="error", error_id=error_id),
             [{"title": "转人工", "payload": "/request_human"}],
         )
         return []
-    handed, meta = handoff_message(ticket, "error", round(consultant.settings.desk.first_response_hours))
+    handed, meta = handoff_message(ticket, "error", round(consultant.settings.desk.first_response_hours), why=text)
     send(dispatcher, handed, {**meta, "error_id": error_id})
     return [SlotSet("handed_over", True), SlotSet("ticket_number", ticket.number)]
 

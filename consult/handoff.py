@@ -115,9 +115,9 @@ def open_ticket_for(db: Database, conversation_id: str) -> Ticket | None:
         ).first()
 
 
-def handoff_message(ticket: Ticket, reason: str, eta_hours: int) -> tuple[str, dict[str, Any]]:
-    """What the user is told once the ticket exists."""
-    why = REASONS.get(reason, "需要人工处理")
+def handoff_message(ticket: Ticket, reason: str, eta_hours: int, why: str | None = None) -> tuple[str, dict[str, Any]]:
+    """What the user is told once the ticket exists (``why`` replaces the reason's usual words)."""
+    why = why or REASONS.get(reason, "需要人工处理")
     due, created = ticket.due_first_response_at, ticket.created_at
     if due is not None and created is not None:
         eta_hours = max(1, round((due.replace(tzinfo=None) - created.replace(tzinfo=None)).total_seconds() / 3600))

@@ -21,7 +21,7 @@ from index.builder import build
 from index.retriever import Retriever
 from index.store import VersionStore
 from store.db import Database
-from store.models import ChatMessage, Feedback
+from store.models import AuditEntry, ChatMessage, Feedback
 from weiyuan.settings import Settings
 
 PASSWORD = "correct horse battery"
@@ -31,6 +31,8 @@ PASSWORD = "correct horse battery"
 async def rasa_stub(aiohttp_server: Any) -> TestServer:
     async def webhook(request: web.Request) -> web.Response:
         body = await request.json()
+        if body["message"] == "让机器人沉默":
+            return web.json_response([])  # Rasa carried on without sending anything
         return web.json_response(
             [
                 {
@@ -147,6 +149,18 @@ async def test_chat_relays_stores_and_replays(client: TestClient, settings: Sett
     assert fb.status == 200
     with Database(settings.database_url).session() as s:
         assert s.query(Feedback).one().comment == "打 [手机号] 问的"
+
+
+async def test_a_turn_the_bot_left_silent_still_gets_a_reply_and_is_recorded(
+    client: TestClient, settings: Settings
+) -> None:
+    session = (await (await client.post("/api/chat/start", json={})).json())["session"]
+    data = await (await client.post("/api/chat/send", json={"session": session, "text": "让机器人沉默"})).json()
+    user, bot = data["messages"]
+    assert user["text"] == "让机器人沉默" and bot["role"] == "bot" and bot["meta"]["silent_turn"] is True
+    assert "转人工" in [b["title"] for b in bot["buttons"]] and "12330" in bot["text"]
+    with Database(settings.database_url).session() as s:
+        assert s.query(AuditEntry).filter_by(action="chat.silent_turn", target_id=session).count() == 1
 
 
 async def test_chat_input_limits(client: TestClient) -> None:

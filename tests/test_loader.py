@@ -150,3 +150,40 @@ def test_all_problems_reported_at_once(knowledge: Path) -> None:
     _edit(knowledge / "entries" / "test-entries.yaml", "ip_type: trademark", "ip_type: x")
     _edit(knowledge / "experts" / "demo.yaml", "capacity: 3", "capacity: 0")
     assert len(_problems(knowledge)) == 2
+
+
+def test_lay_questions_become_question_views_of_their_article(knowledge: Path) -> None:
+    from index.chunker import chunk_corpus
+
+    (knowledge / "article_views").mkdir()
+    (knowledge / "article_views" / "questions.yaml").write_text(
+        "provenance: written for this test\n"
+        "articles:\n"
+        "  - law: 专利法\n"
+        "    article: 第六十五条\n"
+        "    questions:\n"
+        "      - 别人仿了我的专利产品能告吗\n",
+        encoding="utf-8",
+    )
+    chunk = next(c for c in chunk_corpus(load_corpus(knowledge)) if c.id == "policy/中华人民共和国专利法/第六十五条")
+    assert [v.text for v in chunk.views if v.role == "question"] == ["别人仿了我的专利产品能告吗"]
+    assert "别人仿了我的专利产品能告吗" in chunk.lexical
+
+
+def test_lay_questions_for_a_missing_article_name_file_and_line(knowledge: Path) -> None:
+    (knowledge / "article_views").mkdir()
+    (knowledge / "article_views" / "questions.yaml").write_text(
+        "provenance: written for this test\n"
+        "articles:\n"
+        "  - law: 专利法\n"
+        "    article: 第一条\n"
+        "    questions: [专利法是干什么的]\n"
+        "  - law: 专利法\n"
+        "    article: 第九百条\n"
+        "    questions: [这条不存在吧]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(KnowledgeError) as caught:
+        load_corpus(knowledge)
+    (problem,) = caught.value.problems
+    assert problem.path == "article_views/questions.yaml" and problem.line == 6 and "第九百条" in problem.reason
