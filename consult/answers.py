@@ -120,23 +120,48 @@ def compose_answer(
     buttons.append({"title": "申请维权援助", "payload": "/apply_assistance"})
     buttons.append({"title": "转人工", "payload": "/request_human"})
 
-    sources = [_source(h) for h in result.hits[:max_sources]]
-    meta = payload(
+    meta = _answer_meta(
+        "confident",
+        result,
+        citations,
+        result.hits[:max_sources],
+        best.ip_types,
+        intent=intent,
+        nlu_confidence=nlu_confidence,
+        other_questions=other_questions,
+        best={"id": best.id, "kind": best.kind, "title": best.title},
+    )
+    return Composed("\n".join(lines), buttons, meta)
+
+
+def _answer_meta(
+    tier: str,
+    result: SearchResult,
+    citations: list[dict[str, str]],
+    shown: list[Hit],
+    ip_types: list[str],
+    *,
+    intent: str | None,
+    nlu_confidence: float | None,
+    other_questions: list[str] | None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The payload of an answer message: tier, every citation shown (with its label), the sources."""
+    return payload(
         "answer",
-        tier="confident",
+        tier=tier,
         answer_id=uuid.uuid4().hex,
         query=result.query,
         confidence=round(result.confidence, 4),
         citations=[{**c, "label": citation_label(c)} for c in citations],
-        sources=sources,
-        best={"id": best.id, "kind": best.kind, "title": best.title},
-        ip_types=best.ip_types,
+        sources=[_source(h) for h in shown],
+        ip_types=ip_types,
         index_version=result.version,
         intent=intent,
         nlu_confidence=nlu_confidence,
         other_questions=other_questions or None,
+        **extra,
     )
-    return Composed("\n".join(lines), buttons, meta)
 
 
 def compose_probable(
@@ -179,19 +204,15 @@ def compose_probable(
         {"title": "转人工", "payload": "/request_human"},
         *_question_buttons(other_questions or []),
     ]
-    meta = payload(
-        "answer",
-        tier="probable",
-        answer_id=uuid.uuid4().hex,
-        query=result.query,
-        confidence=round(result.confidence, 4),
-        citations=[{**c, "label": citation_label(c)} for c in citations],
-        sources=[_source(h) for h in shown],
-        ip_types=sorted({t for h in shown for t in h.ip_types}),
-        index_version=result.version,
+    meta = _answer_meta(
+        "probable",
+        result,
+        citations,
+        shown,
+        sorted({t for h in shown for t in h.ip_types}),
         intent=intent,
         nlu_confidence=nlu_confidence,
-        other_questions=other_questions or None,
+        other_questions=other_questions,
     )
     return Composed("\n".join(lines), buttons, meta)
 

@@ -17,7 +17,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -281,11 +281,13 @@ class Retriever:
     def _pick_calibration(self, loaded: LoadedVersion) -> Calibration:
         if self._calibration_override is not None:
             return self._calibration_override
-        fitted = Calibration.load(self.settings.retrieval.calibration_file)
-        if fitted is not None and fitted.model_fingerprint == loaded.fingerprint:
-            return fitted
-        log.warning("no confidence calibration for model %s; run `weiyuan eval calibrate`", loaded.fingerprint)
-        return FALLBACK
+        fitted = _fitted(
+            Calibration.load(self.settings.retrieval.calibration_file),
+            loaded,
+            "confidence calibration",
+            "weiyuan eval calibrate",
+        )
+        return fitted or FALLBACK
 
     def correct(self, text: str) -> str:
         """Normalised text with homophone typos of IP terms repaired (专力 → 专利)."""
@@ -296,11 +298,7 @@ class Retriever:
             return None
         if self._ranker_override is not None:
             return self._ranker_override
-        fitted = Ranker.load(self.settings.retrieval.ranker_file)
-        if fitted is not None and fitted.model_fingerprint == loaded.fingerprint:
-            return fitted
-        log.warning("no re-ranker fitted for model %s; run `weiyuan eval rank`", loaded.fingerprint)
-        return None
+        return _fitted(Ranker.load(self.settings.retrieval.ranker_file), loaded, "re-ranker", "weiyuan eval rank")
 
     @property
     def lexicon(self) -> frozenset[str]:
@@ -543,6 +541,17 @@ class Retriever:
             "top_entry": float(loaded.chunks.kinds[top] == KINDS.index("entry")),
             "query_len": math.log1p(len(query_tokens)),
         }
+
+
+F = TypeVar("F", Calibration, Ranker)
+
+
+def _fitted(fitted: F | None, loaded: LoadedVersion, what: str, command: str) -> F | None:
+    """A model fitted on this version's embedding model, or None (logged, with the command that fits one)."""
+    if fitted is not None and fitted.model_fingerprint == loaded.fingerprint:
+        return fitted
+    log.warning("no %s fitted for model %s; run `%s`", what, loaded.fingerprint, command)
+    return None
 
 
 def _lexicon_terms(settings: Settings) -> frozenset[str]:
