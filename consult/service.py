@@ -134,8 +134,21 @@ class Consultant:
             coverage=result.signals.get("coverage", 1.0),
             best_kind=result.hits[0].kind if result.hits else "entry",
         )
-        others = [q for q in plan.questions if q not in result.query][:3] if plan.multi else []
+        others = _other_questions(plan, result.query)
         return Outcome(decision, result, plan, others)
+
+
+def _other_questions(plan: QueryPlan, answered: str) -> list[str]:
+    """The questions of a multi-part message offered as buttons: all but the one answered.
+
+    When the whole message (or its condensed form) was the query, the first question counts as
+    the one answered; the rest are offered.
+    """
+    if not plan.multi:
+        return []
+    searched = dict(zip(plan.searchable, plan.questions, strict=False))
+    done = searched.get(answered, answered if answered in plan.questions else plan.questions[0])
+    return [q for q in plan.questions if q != done][:3]
 
 
 _lock = threading.Lock()

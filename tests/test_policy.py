@@ -103,6 +103,15 @@ def test_a_story_is_searched_as_written_and_by_its_questions_and_key_facts() -> 
     assert any(q.endswith("能要求赔偿多少？") and len(q) > 10 for q in plan.queries)
 
 
+def test_the_other_questions_of_a_story_are_offered() -> None:
+    from consult.service import _other_questions
+
+    plan = plan_query(STORY, lambda s: "专利" in s or "拼多多" in s)
+    assert _other_questions(plan, STORY) == ["能要求赔偿多少？"]
+    assert _other_questions(plan, plan.searchable[1]) == ["我们应该怎么维权？"]
+    assert _other_questions(plan_query("外观专利保护多少年"), "外观专利保护多少年") == []
+
+
 def test_a_short_question_is_searched_as_it_is() -> None:
     plan = plan_query("请问外观专利保护多少年？")
     assert plan.queries == ["请问外观专利保护多少年？"] and not plan.multi
