@@ -91,6 +91,7 @@ class ActionAnswerQuestion(Action):
             "nlu_confidence": nlu_confidence,
             "confidence": round(result.confidence, 4),
             "reason": outcome.decision.reason,
+            "ip_probability": None if outcome.ip_probability is None else round(outcome.ip_probability, 4),
         }
         if tier in ("confident", "probable"):
             events += self._answer(dispatcher, consultant, outcome, intent, nlu_confidence)

@@ -55,6 +55,8 @@ class Thresholds:
     confident: float
     probable: float
     domain: float = 1.0
+    #: cut-off on the fitted domain model's probability (when there is one)
+    routing: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ def decide(
     clarified: bool,
     coverage: float = 1.0,
     best_kind: str = "entry",
+    ip_probability: float | None = None,
 ) -> Decision:
     """Choose how to reply to one question.
 
@@ -97,6 +100,8 @@ def decide(
     retrieval confidence reaches the domain threshold; a question DIET sends
     to the IP intents is declined when it names no IP term and retrieval
     finds nothing probable, or DIET is not sure of it.
+    With a fitted domain model (``ip_probability``, see consult/domain.py), its
+    probability against ``thresholds.routing`` replaces that rule.
     A short question outside both is clarified only when all its words occur
     in the IP corpus (``coverage``): "我想维权" is vague, "离婚房子怎么分" is not IP.
     A statute article alone is never the confident answer (quoted bare, it is
@@ -108,15 +113,18 @@ def decide(
         if best_kind == "policy":
             return Decision("probable", "statute_only", also_handoff=urgent)
         return Decision("confident", "retrieval_confident", also_handoff=urgent)
-    in_domain = (
-        mentions_ip
-        or confidence >= thresholds.domain
-        or (
-            confidence >= thresholds.probable
-            and nlu.intent not in NOT_IP_INTENTS
-            and (nlu.confidence is None or nlu.confidence >= NLU_SURE)
+    if ip_probability is not None:
+        in_domain = ip_probability >= thresholds.routing
+    else:
+        in_domain = (
+            mentions_ip
+            or confidence >= thresholds.domain
+            or (
+                confidence >= thresholds.probable
+                and nlu.intent not in NOT_IP_INTENTS
+                and (nlu.confidence is None or nlu.confidence >= NLU_SURE)
+            )
         )
-    )
     if not in_domain:
         if urgent:
             return Decision("handoff", "needs_person")

@@ -11,6 +11,7 @@ import logging
 import threading
 from dataclasses import dataclass
 
+from consult.domain import DomainModel
 from consult.policy import Decision, Nlu, Thresholds, decide
 from consult.query import QueryPlan, plan_query
 from consult.vocabulary import IP_CUES, IP_WORDS, NOT_IP_EVIDENCE
@@ -30,6 +31,8 @@ class Outcome:
     plan: QueryPlan
     #: the questions of a multi-part message other than the one answered
     other_questions: list[str]
+    #: P(an IP matter) from the domain model (None without a fitted one)
+    ip_probability: float | None = None
 
 
 class Consultant:
@@ -39,6 +42,8 @@ class Consultant:
         self.db = db or Database(settings.database_url)
         self.desk = Desk(settings, self.db)
         self._ip_terms: frozenset[str] | None = None
+        self._domain_file: DomainModel | None = DomainModel.load(settings.dialogue.domain_file)
+        self._domain_warned = False
 
     @property
     def thresholds(self) -> Thresholds:
@@ -51,7 +56,27 @@ class Consultant:
         if probable is None:
             probable = calibration.probable_threshold if calibration.probable_threshold is not None else confident
         domain = calibration.domain_threshold if calibration.domain_threshold is not None else confident
-        return Thresholds(confident=confident, probable=min(probable, confident), domain=domain)
+        routing = self._domain_file.threshold if self._domain_file is not None else 0.5
+        return Thresholds(confident=confident, probable=min(probable, confident), domain=domain, routing=routing)
+
+    @property
+    def domain_model(self) -> DomainModel | None:
+        """The fitted domain model, if it was fitted for the serving embedding model."""
+        model = self._domain_file
+        fingerprint = self.retriever.loaded().fingerprint
+        if model is not None and model.model_fingerprint == fingerprint:
+            return model
+        if not self._domain_warned:
+            self._domain_warned = True
+            log.warning("no domain model fitted for model %s; run `weiyuan eval domain`", fingerprint)
+        return None
+
+    def ip_probability(self, text: str, *, mentions_ip: bool, confidence: float) -> float | None:
+        """P(``text`` is an IP matter) from the domain model, or None without one."""
+        model = self.domain_model
+        if model is None:
+            return None
+        return model.probability(self.retriever.message_vector(text), mentions_ip=mentions_ip, confidence=confidence)
 
     @property
     def ip_terms(self) -> frozenset[str]:
@@ -123,19 +148,24 @@ class Consultant:
 
         A ``query`` given here is a follow-up rewritten against the conversation: it is searched whole.
         """
-        plan, result = self.search_message(query or text, ip_type, region, whole=query is not None)
+        searched = query or text
+        plan, result = self.search_message(searched, ip_type, region, whole=query is not None)
+        confidence = result.confidence if result.hits else 0.0
+        mentions_ip = self.mentions_ip(searched)
+        ip_probability = self.ip_probability(searched, mentions_ip=mentions_ip, confidence=confidence)
         decision = decide(
             text,
-            result.confidence if result.hits else 0.0,
+            confidence,
             self.thresholds,
             nlu=nlu or Nlu(),
-            mentions_ip=self.mentions_ip(query or text),
+            mentions_ip=mentions_ip,
             clarified=clarified,
             coverage=result.signals.get("coverage", 1.0),
             best_kind=result.hits[0].kind if result.hits else "entry",
+            ip_probability=ip_probability,
         )
         others = _other_questions(plan, result.query)
-        return Outcome(decision, result, plan, others)
+        return Outcome(decision, result, plan, others, ip_probability)
 
 
 def _other_questions(plan: QueryPlan, answered: str) -> list[str]:

@@ -238,6 +238,14 @@ class Retriever:
                 self._vectors.popitem(last=False)
         return vector
 
+    def search_text(self, text: str) -> str:
+        """The text ``search`` embeds for a query (corrected and normalised)."""
+        return prepare_query(self.correct(text), self.synonyms).normalized
+
+    def message_vector(self, text: str) -> np.ndarray:
+        """The query vector ``search`` uses for ``text`` (from the cache when it was just searched)."""
+        return self._query_vector(self.search_text(text))
+
     # -- loading ----------------------------------------------------------------
     @property
     def embedder(self) -> Embedder:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -347,6 +348,45 @@ def eval_calibrate(
             f"已写入 {settings.retrieval.calibration_file}"
             f"（直接回答阈值 {model.threshold}，可能相关阈值 {model.probable_threshold}）"
         )
+
+
+@eval_app.command("domain")
+def eval_domain(
+    write: Annotated[bool, typer.Option("--write/--dry-run", help="写入 eval/domain.json")] = True,
+) -> None:
+    """拟合领域模型（问题是否属于知识产权）：嵌入向量上的逻辑回归 + dev 集上的组合与阈值。"""
+    from consult.domain import fit_domain_model, knowledge_examples, nlu_examples
+    from consult.service import Consultant
+    from index.evaluate import load_split
+    from index.loader import load_corpus
+    from weiyuan.runtime import make_retriever
+
+    settings = get_settings()
+    retriever = make_retriever(settings)
+    consultant = Consultant(settings, retriever)
+    corpus = load_corpus(settings.knowledge_dir)
+    training = nlu_examples(settings.root / "bot" / "data" / "nlu") + knowledge_examples(
+        [q for e in corpus.entries for q in (e.question, *e.variants)],
+        [q for qs in corpus.article_questions.values() for q in qs],
+    )
+    dev = []
+    with _progress_bar() as progress:
+        questions = load_split(settings.root / "eval", "dev")
+        task = progress.add_task("检索 dev 集问题", total=len(questions))
+        for question in questions:
+            _, result = consultant.search_message(question.query)
+            confidence = result.confidence if result.hits else 0.0
+            dev.append((question.query, int(question.in_domain), consultant.mentions_ip(question.query), confidence))
+            progress.advance(task)
+
+    def embed(texts: Sequence[str]) -> Any:
+        return retriever.embedder.embed_queries([retriever.search_text(t) for t in texts])
+
+    model, report = fit_domain_model(embed, training, dev, retriever.loaded().fingerprint)
+    console.print_json(json.dumps(report, ensure_ascii=False))
+    if write:
+        model.save(settings.dialogue.domain_file)
+        console.print(f"已写入 {settings.dialogue.domain_file}（阈值 {model.threshold}）")
 
 
 @eval_app.command("rank")

@@ -140,6 +140,9 @@ class DialogueSettings(BaseModel):
     retrieval_threshold: float | None = None
     #: Show "possibly relevant" sources above this confidence (default: the calibrated one).
     probable_threshold: float | None = None
+    #: Domain model fitted by ``weiyuan eval domain`` (is a message an IP matter at all?);
+    #: without one fitted for the embedding model, the routing rule of docs/dialogue.md applies.
+    domain_file: Path = PROJECT_ROOT / "eval" / "domain.json"
     #: Hits retrieved per query (the best few are shown).
     search_k: int = 5
     #: At most this many queries are searched for one message (its main query and its questions).
