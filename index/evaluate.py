@@ -71,7 +71,11 @@ def split_files(eval_dir: Path, split: str, which: str = "all") -> list[Path]:
     chosen = list(SETS) if which == "all" else [which]
     if any(name not in names for name in chosen):
         raise WeiyuanError(f"未知的评测集 {which!r}，可选：faq、realistic、all")
-    return [eval_dir / names[name] for name in chosen]
+    paths = [eval_dir / names[name] for name in chosen]
+    if which == "all":
+        # a later split (test2) may hold only realistic questions
+        paths = [path for path in paths if path.is_file()] or paths
+    return paths
 
 
 #: law -> {article in force: article of the serving corpus}; a law listed here has been renumbered
