@@ -70,6 +70,8 @@ class DomainModel:
     stack_coef: list[float]
     stack_intercept: float
     threshold: float
+    #: the probable tier's cut-off among the messages the model lets in (None: the calibration's)
+    probable_threshold: float | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
 
     def embedding_logit(self, vector: np.ndarray) -> float:
@@ -132,21 +134,54 @@ def minimax_threshold(scores: np.ndarray, labels: np.ndarray) -> tuple[float, fl
     return best
 
 
+def probable_cutoff(
+    confidences: np.ndarray,
+    shown: np.ndarray,
+    min_precision: float,
+    band_share: float = 0.1,
+    min_band_precision: float = 0.5,
+) -> float:
+    """Lowest confidence at which the probable tier is worth showing.
+
+    Two conditions on the messages at or above it: at least ``min_precision``
+    of them show a relevant source, and so do at least ``min_band_precision``
+    of the lowest ``band_share`` of them (below that, a list of sources is
+    more often wrong than right and a person helps more).
+    """
+    order = np.argsort(confidences, kind="stable")
+    conf, hit = confidences[order], shown[order].astype(float)
+    band = max(1, round(band_share * len(conf)))
+    for start in range(len(conf)):
+        if start > 0 and conf[start] == conf[start - 1]:
+            continue
+        rest = hit[start:]
+        if rest.mean() >= min_precision and hit[start : start + band].mean() >= min_band_precision:
+            return float(conf[start])
+    return 1.0
+
+
 def fit_domain_model(
     embed: Callable[[Sequence[str]], np.ndarray],
     training: Iterable[tuple[str, int]],
-    dev: Sequence[tuple[str, int, bool, float]],
+    dev: Sequence[tuple[str, int, bool, float, int]],
     fingerprint: str,
     *,
     seed: int = 20261129,
 ) -> tuple[DomainModel, dict[str, Any]]:
     """Fit the embedding score on ``training`` and the stack on ``dev``.
 
-    ``dev`` rows are (message, 1 if in domain, mentions an IP term, retrieval confidence).
+    ``dev`` rows are (message, 1 if in domain, mentions an IP term, retrieval confidence,
+    1 if a relevant source is among those the probable tier shows).
+
+    The probable tier is then re-chosen among the dev messages the model lets in
+    (out-of-fold): see :func:`probable_cutoff` (the calibration's rule, over the
+    messages the tier can actually reach, plus a floor on its weakest band).
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    from index.evaluate import PROBABLE_PRECISION
 
     texts, labels = zip(*training, strict=True)
     x_train = embed(list(texts))
@@ -162,6 +197,11 @@ def fit_domain_model(
     cv = cross_val_predict(stack, stack_x, y_dev, cv=folds, method="predict_proba")[:, 1]
     threshold, rejected, accepted = minimax_threshold(cv, y_dev)
     stack.fit(stack_x, y_dev)
+    let_in = cv >= threshold
+    confidences = np.array([float(r[3]) for r in dev])
+    shown = np.array([int(r[4]) for r in dev])
+    probable = probable_cutoff(confidences[let_in], shown[let_in], min_precision=PROBABLE_PRECISION)
+    above = let_in & (confidences >= probable)
     report = {
         "training_examples": len(texts),
         "training_positives": int(y_train.sum()),
@@ -172,6 +212,12 @@ def fit_domain_model(
         "threshold_rule": "minimise max(IP declined, non-IP let in), 5-fold CV on dev",
         "cv_ip_declined": round(rejected, 4),
         "cv_non_ip_let_in": round(accepted, 4),
+        "probable_threshold": round(probable, 3),
+        "probable_rule": (
+            f">={PROBABLE_PRECISION:.0%} of dev messages let in above it show a relevant source, "
+            "and >=50% of the lowest tenth of them"
+        ),
+        "probable_precision_dev": round(float(shown[above].mean()), 4) if above.any() else None,
     }
     model = DomainModel(
         model_fingerprint=fingerprint,
@@ -180,6 +226,7 @@ def fit_domain_model(
         stack_coef=[round(float(c), 6) for c in stack.coef_[0]],
         stack_intercept=round(float(stack.intercept_[0]), 6),
         threshold=round(threshold, 3),
+        probable_threshold=round(probable, 3),
         metrics=report,
     )
     return model, report

@@ -53,10 +53,13 @@ class Consultant:
         dialogue = self.settings.dialogue
         confident = dialogue.retrieval_threshold if dialogue.retrieval_threshold is not None else calibration.threshold
         probable = dialogue.probable_threshold
+        domain_model = self.domain_model
+        if probable is None and domain_model is not None and domain_model.probable_threshold is not None:
+            probable = domain_model.probable_threshold
         if probable is None:
             probable = calibration.probable_threshold if calibration.probable_threshold is not None else confident
         domain = calibration.domain_threshold if calibration.domain_threshold is not None else confident
-        routing = self._domain_file.threshold if self._domain_file is not None else 0.5
+        routing = domain_model.threshold if domain_model is not None else 0.5
         return Thresholds(confident=confident, probable=min(probable, confident), domain=domain, routing=routing)
 
     @property

@@ -56,11 +56,13 @@ def _embed(texts: Sequence[str]) -> np.ndarray:
 
 def test_fitted_model_separates_and_round_trips(tmp_path: Path) -> None:
     training = [(f"专利问题{i}", 1) for i in range(40)] + [(f"离婚问题{i}", 0) for i in range(40)]
-    dev = [(f"商标纠纷{i}", 1, i % 2 == 0, 0.4) for i in range(30)] + [
-        (f"欠钱不还{i}", 0, False, 0.1) for i in range(30)
+    dev = [(f"商标纠纷{i}", 1, i % 2 == 0, 0.2 + i / 100, int(i >= 6)) for i in range(30)] + [
+        (f"欠钱不还{i}", 0, False, 0.1, 0) for i in range(30)
     ]
     model, report = fit_domain_model(_embed, training, dev, "fp")
     assert report["stack_cv_auroc"] > 0.9
+    # the probable tier starts where >= 80 % of the IP messages above it show a relevant source
+    assert model.probable_threshold is not None and 0.2 <= model.probable_threshold <= 0.26
     assert model.probability(_embed(["商标被抢注"])[0], mentions_ip=True, confidence=0.5) >= model.threshold
     assert model.probability(_embed(["房租不退"])[0], mentions_ip=False, confidence=0.05) < model.threshold
     model.save(tmp_path / "domain.json")
@@ -97,3 +99,13 @@ def test_without_a_domain_model_the_stated_rule_applies() -> None:
         "离婚财产怎么分割才合理", 0.35, T, nlu=Nlu("out_of_scope", 0.99), mentions_ip=False, clarified=False
     )
     assert decision.tier == "decline"
+
+
+def test_probable_tier_stops_where_its_weakest_band_is_mostly_wrong() -> None:
+    from consult.domain import probable_cutoff
+
+    confidences = np.linspace(0.0, 1.0, 100)
+    shown = (confidences >= 0.3).astype(int)  # nothing relevant is shown below 0.3
+    cutoff = probable_cutoff(confidences, shown, min_precision=0.8)
+    assert 0.2 <= cutoff <= 0.3
+    assert probable_cutoff(confidences, np.ones(100, dtype=int), min_precision=0.8) == 0.0

@@ -357,7 +357,7 @@ def eval_domain(
     """拟合领域模型（问题是否属于知识产权）：嵌入向量上的逻辑回归 + dev 集上的组合与阈值。"""
     from consult.domain import fit_domain_model, knowledge_examples, nlu_examples
     from consult.service import Consultant
-    from index.evaluate import load_split
+    from index.evaluate import corpus_article_map, load_split, shown_relevant
     from index.loader import load_corpus
     from weiyuan.runtime import make_retriever
 
@@ -371,12 +371,17 @@ def eval_domain(
     )
     dev = []
     with _progress_bar() as progress:
-        questions = load_split(settings.root / "eval", "dev")
+        questions = load_split(
+            settings.root / "eval", "dev", article_map=corpus_article_map(retriever, settings.root / "eval")
+        )
         task = progress.add_task("检索 dev 集问题", total=len(questions))
         for question in questions:
             _, result = consultant.search_message(question.query)
             confidence = result.confidence if result.hits else 0.0
-            dev.append((question.query, int(question.in_domain), consultant.mentions_ip(question.query), confidence))
+            mentions = consultant.mentions_ip(question.query)
+            dev.append(
+                (question.query, int(question.in_domain), mentions, confidence, shown_relevant(question, result))
+            )
             progress.advance(task)
 
     def embed(texts: Sequence[str]) -> Any:
@@ -386,7 +391,9 @@ def eval_domain(
     console.print_json(json.dumps(report, ensure_ascii=False))
     if write:
         model.save(settings.dialogue.domain_file)
-        console.print(f"已写入 {settings.dialogue.domain_file}（阈值 {model.threshold}）")
+        console.print(
+            f"已写入 {settings.dialogue.domain_file}（领域阈值 {model.threshold}，可能相关阈值 {model.probable_threshold}）"
+        )
 
 
 @eval_app.command("rank")
