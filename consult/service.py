@@ -64,7 +64,9 @@ class Consultant:
 
     @property
     def domain_model(self) -> DomainModel | None:
-        """The fitted domain model, if it was fitted for the serving embedding model."""
+        """The fitted domain model, if switched on and fitted for the serving embedding model."""
+        if not self.settings.dialogue.use_domain_model:
+            return None
         model = self._domain_file
         fingerprint = self.retriever.loaded().fingerprint
         if model is not None and model.model_fingerprint == fingerprint:
