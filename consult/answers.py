@@ -77,6 +77,23 @@ def _quote(text: str) -> str:
     return text if len(text) <= QUOTE_LIMIT else text[:QUOTE_LIMIT].rstrip() + "……"
 
 
+def law_change_lines(result: SearchResult, citations: list[dict[str, Any]]) -> list[str]:
+    """One line per cited text that has changed or will change on a known date."""
+    laws = list(dict.fromkeys(str(c["law"]) for c in citations))
+    return [f"注意：《{law}》{result.law_notes[law]}。" for law in laws if law in result.law_notes]
+
+
+def case_line(result: SearchResult, shown: list[Hit]) -> list[str]:
+    """A published case among the hits that is not already shown: offered for reference."""
+    seen = {h.id.rsplit("/", 1)[0] for h in shown if h.kind == "case"}
+    for hit in result.hits:
+        if hit.kind == "case" and hit.id.rsplit("/", 1)[0] not in seen:
+            name = hit.title.split(" · ", 1)[0]
+            where = f"（{hit.heading}）" if hit.heading else ""
+            return [f"参考案例：{name}{where}"]
+    return []
+
+
 def compose_answer(
     result: SearchResult,
     retriever: Retriever,
@@ -106,10 +123,12 @@ def compose_answer(
         if others:
             lines.append(f"相关解读：知识库条目「{others[0].title}」")
     else:
-        lines = [f"参考案例「{best.title}」：", _quote(best.text.strip()), ""]
+        lines = [f"参考案例 {best.title}：", _quote(best.text.strip()), ""]
         basis = "；".join(citation_label(c) for c in citations)
         if basis:
             lines.append(f"依据：{basis}")
+    lines += case_line(result, [best])
+    lines += law_change_lines(result, citations)
     lines.append(FOOTNOTE)
 
     buttons = _question_buttons(other_questions or [])
@@ -186,18 +205,20 @@ def compose_probable(
         elif hit.kind == "entry":
             head = f"{number}. 知识库条目「{hit.title}」"
         else:
-            head = f"{number}. 参考案例「{hit.title}」"
+            head = f"{number}. 参考案例 {hit.title}"
         lines.append(head)
         lines.append(f"   {_summary(hit)}")
         basis = "；".join(citation_label(c) for c in hit.citations if hit.kind != "policy")
         if basis:
             lines.append(f"   依据：{basis}")
+    citations = _unique_citations(shown)
     lines += [
         "",
+        *case_line(result, shown),
+        *law_change_lines(result, citations),
         "如果没有解决您的问题，可以补充说明具体情况（涉及什么权利、发生了什么、在哪个平台），或转人工。",
         FOOTNOTE,
     ]
-    citations = _unique_citations(shown)
     buttons = [
         {"title": "解决了", "payload": "/affirm"},
         {"title": "补充情况", "payload": "/add_details"},

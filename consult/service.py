@@ -109,10 +109,10 @@ class Consultant:
         """One query; an IP-type filter is dropped again when it made things worse."""
         k = k or self.settings.dialogue.search_k
         ip = ip_type if ip_type and ip_type != "general" else None
-        result = self.retriever.search(query, k=k, ip_type=ip, region=region)
+        result = self.retriever.search(query, k=k, ip_type=ip, region=region, current_only=True)
         if ip and (not result.hits or result.confidence < self.thresholds.probable):
             # nothing even probable of the type the conversation is about: it may have been guessed wrong
-            unfiltered = self.retriever.search(query, k=k, region=region)
+            unfiltered = self.retriever.search(query, k=k, region=region, current_only=True)
             if unfiltered.confidence > result.confidence:
                 return unfiltered
         return result

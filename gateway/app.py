@@ -16,7 +16,7 @@ from aiohttp.abc import AbstractAccessLogger
 from desk.service import Desk
 from gateway import admin, agent, chat, desk_routes, keys, pages
 from gateway.errors import ApiError, Handler, error_middleware
-from gateway.jobs import JobManager
+from gateway.jobs import JobManager, law_date_watch
 from gateway.openapi import openapi_routes
 from gateway.ratelimit import make_limiter
 from gateway.security import auth_middleware, headers_middleware
@@ -90,6 +90,7 @@ def create_app(settings: Settings, retriever: Retriever | None = None) -> web.Ap
     app.router.add_static("/static", HERE / "static", append_version=False)
     app.cleanup_ctx.append(_lifecycle)
     app.cleanup_ctx.append(desk_routes.sweeper)
+    app.cleanup_ctx.append(law_date_watch)
     return app
 
 

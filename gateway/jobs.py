@@ -7,17 +7,29 @@ build runs in a thread while the gateway keeps serving searches and chats.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import datetime as dt
+import logging
 import threading
 import time
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiohttp import web
+
+from gateway import keys
 from index.builder import build
 from index.errors import KnowledgeError, WeiyuanError
 from index.retriever import Retriever
 from weiyuan.runtime import embedder_factory
 from weiyuan.settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: How often the gateway checks whether a revision has taken effect since the index was built.
+LAW_DATE_CHECK_SECONDS = 600
 
 
 @dataclass
@@ -143,3 +155,47 @@ class JobManager:
                 return job.version
 
         return await asyncio.to_thread(waiter)
+
+
+def law_change_due(manifest: dict[str, Any], today: dt.date) -> dt.date | None:
+    """The date a text in the serving index changes status, if it has come (the index is then stale)."""
+    value = manifest.get("next_change")
+    if not value:
+        return None
+    day = dt.date.fromisoformat(str(value))
+    return day if day <= today else None
+
+
+async def law_date_watch(app: web.Application) -> AsyncIterator[None]:
+    """On the day a revision takes effect (2027-01-01: 商标法), refresh the index by itself.
+
+    Statuses are worked out when the index is built; the manifest records the next date one
+    changes.  Once a day has come, an ordinary incremental refresh publishes a version built for
+    today (the previous one keeps serving until it is complete).  A fixed ``law_date`` setting
+    means "as of that date", so nothing is refreshed.
+    """
+    settings: Settings = app[keys.SETTINGS]
+    jobs: JobManager = app[keys.JOBS]
+    retriever: Retriever = app[keys.RETRIEVER]
+    tried: set[dt.date] = set()
+
+    async def loop() -> None:
+        while True:
+            try:
+                manifest = (await asyncio.to_thread(retriever.loaded)).manifest
+                due = law_change_due(manifest, dt.date.today())
+                if settings.law_date is None and due is not None and due not in tried and jobs.running is None:
+                    tried.add(due)
+                    log.info("a text changes status on %s: refreshing the index", due)
+                    jobs.start_refresh(user="法规施行日期")
+            except WeiyuanError:
+                pass  # no index yet
+            except Exception:
+                log.exception("law-date check failed")
+            await asyncio.sleep(LAW_DATE_CHECK_SECONDS)
+
+    task = asyncio.create_task(loop())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

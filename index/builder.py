@@ -84,7 +84,7 @@ def build(
     with store.lock():
         store.clean_abandoned()
         progress.stage("validate", "校验知识库文件")
-        corpus = load_corpus(settings.knowledge_dir)
+        corpus = load_corpus(settings.knowledge_dir, settings.law_date)
         load_synonyms(settings.knowledge_dir / "synonyms.yaml")
         chunks = chunk_corpus(corpus)
         timings["load"] = time.perf_counter() - started
@@ -176,6 +176,11 @@ def build(
                     "experts": len(corpus.experts),
                 },
                 "documents": corpus.documents,
+                # statuses were worked out for this date; from next_change a refresh is due
+                "law_date": corpus.law_date.isoformat(),
+                "next_change": corpus.next_change.isoformat() if corpus.next_change else None,
+                # what answers citing a text must say about it (revised, repealed, changing on a date)
+                "law_notes": {p.cite_as: p.status_note for p in corpus.policies if p.status_note},
                 "aliases": {alias: policy.meta.title for policy in corpus.policies for alias in policy.meta.aliases},
                 "changes": {
                     "added": len(added),

@@ -19,7 +19,7 @@ import hashlib
 import json
 
 from index.loader import Corpus
-from index.schema import NATIONWIDE, Case, Chunk, Citation, Entry, Policy, View
+from index.schema import LAW_STATUS_LABELS, NATIONWIDE, Case, Chunk, Citation, Entry, Policy, View
 
 
 def _hash(payload: dict[str, object]) -> str:
@@ -43,6 +43,8 @@ def policy_chunks(policy: Policy, questions: dict[tuple[str, str], list[str]] | 
     """One chunk per article; lay questions written for an article become extra question views."""
     questions = questions or {}
     meta = policy.meta
+    name = policy.cite_as
+    marker = "" if policy.status == "in_force" else f"（{LAW_STATUS_LABELS[policy.status]}）"
     out = []
     for article in policy.articles:
         heading = article.chapter
@@ -51,19 +53,19 @@ def policy_chunks(policy: Policy, questions: dict[tuple[str, str], list[str]] | 
             title = f"{meta.title} · {article.label}"
             view = f"{meta.title}：{article.label}\n{article.text}"
         else:
-            title = f"{meta.title} {article.label}"
+            title = f"{name} {article.label}{marker}"
             view = f"《{meta.title}》{where}{article.text}"
         out.append(
             _make(
-                id=f"policy/{meta.title}/{article.label}",
+                id=f"policy/{name}/{article.label}",
                 kind="policy",
-                doc_id=f"policy/{meta.title}",
+                doc_id=f"policy/{name}",
                 title=title,
                 heading=heading,
                 text=article.text,
                 views=[
                     View(text=view, role="passage"),
-                    *(View(text=q, role="question") for q in questions.get((meta.title, article.label), [])),
+                    *(View(text=q, role="question") for q in questions.get((name, article.label), [])),
                 ],
                 lexical=" ".join(
                     [
@@ -72,13 +74,15 @@ def policy_chunks(policy: Policy, questions: dict[tuple[str, str], list[str]] | 
                         heading or "",
                         article.label,
                         article.text,
-                        *questions.get((meta.title, article.label), []),
+                        *questions.get((name, article.label), []),
                     ]
                 ),
-                citations=[Citation(law=meta.title, article=article.label)],
+                citations=[Citation(law=name, article=article.label)],
                 ip_types=list(meta.ip_types),
                 region=meta.region,
                 source=policy.path,
+                status=policy.status,
+                status_note=policy.status_note,
             )
         )
     return out
@@ -106,27 +110,28 @@ def entry_chunk(entry: Entry, source: str) -> Chunk:
     )
 
 
-CASE_SECTIONS = (("facts", "基本案情"), ("holding", "裁判结果"), ("key_points", "裁判要点"))
+CASE_SECTIONS = (("key_points", "裁判要点"), ("facts", "基本案情"), ("reasoning", "裁判理由"), ("holding", "裁判结果"))
 
 
 def case_chunks(case: Case, source: str) -> list[Chunk]:
     out = []
     for field, label in CASE_SECTIONS:
         value = getattr(case, field)
-        text = "\n".join(value) if isinstance(value, list) else str(value)
+        text = "\n".join(value) if isinstance(value, list) else str(value or "")
         if not text.strip():
             continue
-        title = f"{case.title} · {label}"
+        name = f"{case.label}「{case.title}」" if case.label else case.title
+        title = f"{name} · {label}"
         out.append(
             _make(
                 id=f"case/{case.id}/{field}",
                 kind="case",
                 doc_id=f"case/{case.id}",
                 title=title,
-                heading=f"{case.court_or_agency} {case.date.isoformat()}",
+                heading=" ".join(x for x in (case.court_or_agency, case.case_number, case.date.isoformat()) if x),
                 text=text,
-                views=[View(text=f"{case.title}（{label}）\n{text}", role="passage")],
-                lexical=f"{case.title} {label} {text}",
+                views=[View(text=f"{name}（{label}）\n{text}", role="passage")],
+                lexical=f"{name} {label} {text}",
                 citations=list(case.references),
                 ip_types=[case.ip_type],
                 region=case.region,
@@ -137,11 +142,14 @@ def case_chunks(case: Case, source: str) -> list[Chunk]:
 
 
 def chunk_corpus(corpus: Corpus) -> list[Chunk]:
-    """All chunks of the corpus, in a stable order; superseded policies are left out."""
+    """All chunks of the corpus, in a stable order.
+
+    Texts not in force on the law date are indexed too, marked with their status: the
+    agent page finds them (labelled), the consultation searches only what is in force.
+    """
     chunks: list[Chunk] = []
     for policy in sorted(corpus.policies, key=lambda p: p.path):
-        if policy.meta.status == "in_force":
-            chunks.extend(policy_chunks(policy, corpus.article_questions))
+        chunks.extend(policy_chunks(policy, corpus.article_questions))
     for entry in corpus.entries:
         chunks.append(entry_chunk(entry, corpus.locations[entry.id].path))
     for case in corpus.cases:

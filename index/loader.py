@@ -8,6 +8,7 @@ unique, and every ``references`` entry names an article that exists.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 from collections.abc import Iterable
@@ -18,7 +19,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from index.errors import KnowledgeError, KnowledgeProblem, problems_from_validation
+from index.lawdate import apply_law_date, resolve_law_date
 from index.schema import (
+    LAW_STATUS_LABELS,
     Article,
     ArticleQuestions,
     ArticleQuestionsFile,
@@ -56,6 +59,10 @@ class Located:
     index: int = 0
 
 
+#: pseudo-document in ``Corpus.documents``: the hash of every text's status on the law date
+LAW_STATUS_DOCUMENT = "@法规施行状态"
+
+
 @dataclass
 class Corpus:
     """Everything in ``knowledge/``, validated and cross-checked."""
@@ -71,15 +78,34 @@ class Corpus:
     locations: dict[str, Located] = field(default_factory=dict)
     #: (law title, article) -> lay questions that article answers (embedded as extra views of it).
     article_questions: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    #: the date the statuses were worked out for, and the next date on which one changes
+    law_date: dt.date = field(default_factory=dt.date.today)
+    next_change: dt.date | None = None
 
     def policy_by_title(self) -> dict[str, Policy]:
-        """Title and every alias -> policy."""
+        """Title, citation key and every alias -> policy (the version in force wins a shared title)."""
         out: dict[str, Policy] = {}
-        for policy in self.policies:
-            out[policy.meta.title] = policy
+        ordered = sorted(self.policies, key=lambda p: p.status != "in_force")
+        for policy in ordered:
+            out.setdefault(policy.meta.title, policy)
+            out.setdefault(policy.cite_as, policy)
             for alias in policy.meta.aliases:
                 out.setdefault(alias, policy)
+                if policy.cite_as != policy.meta.title:  # 商标法（2019年文本）
+                    out.setdefault(policy.cite_as.replace(policy.meta.title, alias, 1), policy)
         return out
+
+    def version_on(self, law: str, day: dt.date) -> Policy | None:
+        """The version of ``law`` (title or alias) that was in force on ``day``."""
+        named = self.policy_by_title().get(law.strip("《》"))
+        if named is None:
+            return None
+        title = named.meta.title
+        versions, _ = apply_law_date([p for p in self.policies if p.meta.title == title], day)
+        current = [v for v in versions if v.status == "in_force"]
+        if not current:
+            return None
+        return next(p for p in self.policies if p.path == current[0].path)
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -273,11 +299,14 @@ def _read(path: Path, rel: str) -> tuple[str | None, bytes, KnowledgeProblem | N
         return None, raw, KnowledgeProblem(rel, line, "文件不是 UTF-8 编码")
 
 
-def load_corpus(root: Path) -> Corpus:
-    """Load and validate ``root`` (the knowledge directory); raise KnowledgeError on any problem."""
+def load_corpus(root: Path, law_date: dt.date | None = None) -> Corpus:
+    """Load and validate ``root`` (the knowledge directory); raise KnowledgeError on any problem.
+
+    Statuses and citation keys are worked out for ``law_date`` (default today).
+    """
     if not root.is_dir():
         raise KnowledgeError([KnowledgeProblem(str(root), 0, "知识库目录不存在")])
-    corpus = Corpus(root=root)
+    corpus = Corpus(root=root, law_date=resolve_law_date(law_date))
     problems: list[KnowledgeProblem] = []
     lines_by_file: dict[str, dict[Any, int]] = {}
 
@@ -300,6 +329,7 @@ def load_corpus(root: Path) -> Corpus:
         (ARTICLE_VIEWS_DIR, ArticleQuestionsFile),
     )
     article_views: list[tuple[str, int, ArticleQuestions]] = []
+    checked: dict[str, dt.date] = {}
     for sub, model in yaml_dirs:
         for path in _files(root, sub, ["*.yaml", "*.yml"]):
             rel = path.relative_to(root).as_posix()
@@ -311,6 +341,8 @@ def load_corpus(root: Path) -> Corpus:
             parsed, lines, found = _load_yaml(rel, text, model)
             problems.extend(found)
             lines_by_file[rel] = lines
+            if isinstance(parsed, EntryFile) and parsed.checked_on:
+                checked[rel] = parsed.checked_on
             if isinstance(parsed, EntryFile):
                 for i, entry in enumerate(parsed.entries):
                     problems.extend(_register(corpus, entry.id, Located(rel, lines.get(("entries", i), 1), i)))
@@ -331,21 +363,32 @@ def load_corpus(root: Path) -> Corpus:
         if extra.is_file():
             corpus.documents[extra.relative_to(root).as_posix()] = sha256_bytes(extra.read_bytes())
 
+    paths = {p.path for p in corpus.policies}
+    for policy in corpus.policies:
+        target = policy.meta.superseded_by
+        if target and target not in paths and not any(p.path.startswith(POLICY_DIR + "/") for p in problems):
+            problems.append(KnowledgeProblem(policy.path, 2, f"superseded_by 指向的文件不存在：{target}"))
+    corpus.policies, corpus.next_change = apply_law_date(corpus.policies, corpus.law_date)
+    # a change of status (a revision taking effect) must make a refresh publish a new version
+    statuses = ";".join(f"{p.path}={p.status}" for p in sorted(corpus.policies, key=lambda p: p.path))
+    corpus.documents[LAW_STATUS_DOCUMENT] = sha256_bytes(statuses.encode("utf-8"))
     titles = set()
     for policy in corpus.policies:
-        if policy.meta.title in titles and policy.meta.status == "in_force":
+        if policy.status != "in_force":
+            continue
+        if policy.meta.title in titles:
             problems.append(KnowledgeProblem(policy.path, 2, f"有两份现行文件同名：{policy.meta.title}"))
         titles.add(policy.meta.title)
 
     # If a policy file could not be parsed, references to it would only add noise.
     policy_broken = any(p.path.startswith(POLICY_DIR + "/") for p in problems)
-    problems.extend(_check_references(corpus, lines_by_file, skip_unknown_laws=policy_broken))
+    problems.extend(_check_references(corpus, lines_by_file, checked, skip_unknown_laws=policy_broken))
     if not policy_broken:
         problems.extend(_attach_article_questions(corpus, article_views))
     if problems:
         raise KnowledgeError(problems)
-    corpus.entries = [_canonical_refs(corpus, e) for e in corpus.entries]
-    corpus.cases = [_canonical_refs(corpus, c) for c in corpus.cases]
+    corpus.entries = [_canonical_refs(corpus, e, checked.get(corpus.locations[e.id].path)) for e in corpus.entries]
+    corpus.cases = [_canonical_refs(corpus, c, None) for c in corpus.cases]
     return corpus
 
 
@@ -358,19 +401,36 @@ def _register(corpus: Corpus, key: str, where: Located) -> list[KnowledgeProblem
     return []
 
 
-def resolve_citation(corpus: Corpus, citation: Citation) -> Citation | None:
+def cited_policy(corpus: Corpus, citation: Citation, checked_on: dt.date | None = None) -> Policy | None:
+    """The version a citation means: the one in force when its file was checked, else on the law date."""
+    if checked_on is not None and not citation.historical:
+        version = corpus.version_on(citation.law, checked_on)
+        if version is not None:
+            return version
+    return corpus.policy_by_title().get(citation.law.strip("《》"))
+
+
+def resolve_citation(corpus: Corpus, citation: Citation, checked_on: dt.date | None = None) -> Citation | None:
     """The canonical form of ``citation`` if the article exists in the corpus."""
-    policy = corpus.policy_by_title().get(citation.law.strip("《》"))
+    policy = cited_policy(corpus, citation, checked_on)
     if policy is None:
         return None
     if not any(a.label == citation.article for a in policy.articles):
         return None
-    return Citation(law=policy.meta.title, article=citation.article)
+    return Citation(law=policy.cite_as, article=citation.article, historical=citation.historical)
 
 
 def _check_references(
-    corpus: Corpus, lines_by_file: dict[str, dict[Any, int]], skip_unknown_laws: bool = False
+    corpus: Corpus,
+    lines_by_file: dict[str, dict[Any, int]],
+    checked: dict[str, dt.date],
+    skip_unknown_laws: bool = False,
 ) -> list[KnowledgeProblem]:
+    """Every reference names an article of a text in force when its file was checked (or on the law date).
+
+    A text revised since then stays citable (answers say it has changed); one that was
+    already superseded or repealed is an error unless the reference is marked historical.
+    """
     problems: list[KnowledgeProblem] = []
     by_title = corpus.policy_by_title()
     ids = {e.id for e in corpus.entries}
@@ -380,17 +440,28 @@ def _check_references(
         where = corpus.locations[record.id]
         position = where.index
         lines = lines_by_file.get(where.path, {})
+        checked_on = checked.get(where.path)
         for j, ref in enumerate(record.references):
             line = lines.get((group, position, "references", j), where.line)
-            policy = by_title.get(ref.law.strip("《》"))
+            named = by_title.get(ref.law.strip("《》"))
+            policy = cited_policy(corpus, ref, checked_on) if named is not None else None
+            # revised after the file was checked: still citable, answers say the text has changed
+            then = corpus.version_on(ref.law, checked_on) if checked_on and named is not None else None
+            was_current = policy is not None and then is not None and then.path == policy.path
             if policy is None and not skip_unknown_laws:
                 problems.append(KnowledgeProblem(where.path, line, f"引用的法规“{ref.law}”不在知识库中"))
-            elif policy is not None and policy.meta.status != "in_force":
+            elif policy is not None and policy.status != "in_force" and not ref.historical and not was_current:
+                label = LAW_STATUS_LABELS[policy.status]
                 problems.append(
-                    KnowledgeProblem(where.path, line, f"引用的《{policy.meta.title}》已失效（{policy.meta.status}）")
+                    KnowledgeProblem(
+                        where.path,
+                        line,
+                        f"引用的《{policy.cite_as}》{label}（{policy.status_note}）；请引用现行文本，"
+                        "或在引用中写明 historical: true",
+                    )
                 )
             elif policy is not None and not any(a.label == ref.article for a in policy.articles):
-                problems.append(KnowledgeProblem(where.path, line, f"《{policy.meta.title}》中没有“{ref.article}”"))
+                problems.append(KnowledgeProblem(where.path, line, f"《{policy.cite_as}》中没有“{ref.article}”"))
         if isinstance(record, Entry):
             for j, rid in enumerate(record.related):
                 if rid not in ids:
@@ -415,6 +486,6 @@ def _attach_article_questions(corpus: Corpus, views: list[tuple[str, int, Articl
     return problems
 
 
-def _canonical_refs(corpus: Corpus, record: Any) -> Any:
-    refs = [resolve_citation(corpus, r) or r for r in record.references]
+def _canonical_refs(corpus: Corpus, record: Any, checked_on: dt.date | None) -> Any:
+    refs = [resolve_citation(corpus, r, checked_on) or r for r in record.references]
     return record.model_copy(update={"references": refs})

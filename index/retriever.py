@@ -63,6 +63,9 @@ class Hit:
     bm25: float = 0.0
     services: list[str] = field(default_factory=list)
     related: list[str] = field(default_factory=list)
+    #: a policy text's status on the law date ("in_force", "superseded", ...) and what changes when
+    status: str = "in_force"
+    status_note: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -93,6 +96,8 @@ class SearchResult:
     tier: str = "low"
     #: with ``features=True``: the re-ranked candidates' ids, kinds, citations and ranker features
     candidates: list[Candidate] = field(default_factory=list)
+    #: law cited by a hit -> what has changed or will change about it (answers must say so)
+    law_notes: dict[str, str] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         """The batch/API form: query, confidence and hits with citations."""
@@ -113,6 +118,8 @@ class SearchResult:
                     "source": h.source,
                     "ip_types": h.ip_types,
                     "region": h.region,
+                    "status": h.status,
+                    "status_note": h.status_note,
                 }
                 for h in self.hits
             ],
@@ -124,6 +131,8 @@ class Filters:
     kind: str | None = None
     ip_type: str | None = None
     region: str | None = None
+    #: only texts in force on the law date (what answers an SME); the agent page sees all, labelled
+    current_only: bool = False
 
     def validate(self) -> None:
         if self.kind and self.kind not in KINDS:
@@ -132,7 +141,7 @@ class Filters:
             raise WeiyuanError(f"未知的知识产权类型 {self.ip_type!r}，可选：{', '.join(IP_TYPES)}")
 
     def active(self) -> bool:
-        return bool(self.kind or self.ip_type or self.region)
+        return bool(self.kind or self.ip_type or self.region or self.current_only)
 
 
 class LoadedVersion:
@@ -147,6 +156,7 @@ class LoadedVersion:
         self.ann: ANNIndex = files.ann_index(search_params)
         self.bm25: BM25 = files.bm25()
         self.fingerprint = str(self.manifest["model"]["fingerprint"])
+        self.law_notes: dict[str, str] = dict(self.manifest.get("law_notes") or {})
         owners = np.asarray(self.view_chunk)
         # views are written chunk by chunk, so each chunk's views are one contiguous run of rows
         self._view_start: np.ndarray | None = (
@@ -155,7 +165,7 @@ class LoadedVersion:
             else None
         )
         self._title_tokens: dict[int, list[str]] = {}
-        self._mask_cache: dict[tuple[str | None, str | None, str | None], np.ndarray | None] = {}
+        self._mask_cache: dict[tuple[str | None, str | None, str | None, bool], np.ndarray | None] = {}
 
     def view_rows(self, chunk: int) -> np.ndarray:
         """Rows of ``vectors`` that embed one chunk's views, in the chunk's view order."""
@@ -172,7 +182,7 @@ class LoadedVersion:
         return cached
 
     def chunk_mask(self, filters: Filters) -> np.ndarray | None:
-        key = (filters.kind, filters.ip_type, filters.region)
+        key = (filters.kind, filters.ip_type, filters.region, filters.current_only)
         if key in self._mask_cache:
             return self._mask_cache[key]
         if not filters.active():
@@ -183,6 +193,8 @@ class LoadedVersion:
             mask &= table.kinds == KINDS.index(filters.kind)
         if filters.ip_type:
             mask &= (table.ip_bits & (1 << IP_TYPES.index(filters.ip_type))) != 0
+        if filters.current_only:
+            mask &= table.current
         if filters.region:
             # National material applies everywhere; local material only in its region.
             wanted = [i for i, name in enumerate(table.region_names) if name in (filters.region, NATIONWIDE)]
@@ -338,6 +350,7 @@ class Retriever:
         ip_type: str | None = None,
         region: str | None = None,
         features: bool = False,
+        current_only: bool = False,
     ) -> SearchResult:
         """Best ``k`` chunks for ``query`` with a calibrated confidence.
 
@@ -348,7 +361,7 @@ class Retriever:
             raise WeiyuanError("查询内容不能为空")
         if len(query) > 2000:
             query = query[:2000]
-        filters = Filters(kind=kind, ip_type=ip_type, region=region)
+        filters = Filters(kind=kind, ip_type=ip_type, region=region, current_only=current_only)
         filters.validate()
         k = max(1, min(int(k), 50))
         loaded = self.loaded()
@@ -410,6 +423,8 @@ class Retriever:
                     bm25=bm25_of.get(index, 0.0),
                     services=list(chunk.services),
                     related=list(chunk.related),
+                    status=chunk.status,
+                    status_note=chunk.status_note,
                 )
             )
         signals = self._signals(loaded, prepared, tokens, query_tokens, dense, bm_ids, bm_scores, fused)
@@ -428,6 +443,9 @@ class Retriever:
             calibrated=not self.calibration.metrics.get("uncalibrated", False),
             tier=self.calibration.tier(confidence) if hits else "low",
             candidates=candidates,
+            law_notes={
+                c["law"]: loaded.law_notes[c["law"]] for h in hits for c in h.citations if c["law"] in loaded.law_notes
+            },
         )
 
     def _rank_features(

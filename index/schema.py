@@ -13,9 +13,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 IpType = Literal[
     "patent",
@@ -105,6 +113,16 @@ class Citation(_Strict):
 
     law: str = Field(min_length=2)
     article: str = Field(min_length=1)
+    #: deliberately cites a text no longer in force (e.g. "the old law said ..."): allowed by the build
+    historical: bool = False
+
+    @model_serializer(mode="wrap")
+    def _compact(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """``historical`` only when set: citations stay {law, article} in payloads and hashes."""
+        data: dict[str, Any] = handler(self)
+        if not self.historical:
+            data.pop("historical", None)
+        return data
 
     def label(self) -> str:
         """Human-readable form, e.g. ``《中华人民共和国专利法》第六十五条``."""
@@ -122,6 +140,8 @@ class Source(_Strict):
     path: str | None = None
     commit: str | None = None
     sha256: str | None = None
+    #: for an excerpt: the hash of the excerpt as shipped (``sha256`` is the whole original's)
+    body_sha256: str | None = None
     retrieved: dt.date | None = None
 
 
@@ -137,7 +157,16 @@ class PolicyMeta(_Strict):
     region: str = NATIONWIDE
     ip_types: list[IpType] = Field(min_length=1)
     aliases: list[str] = Field(default_factory=list)
-    status: Literal["in_force", "superseded", "repealed"] = "in_force"
+    #: which revision this text is (shown next to a superseded or future text)
+    version: str | None = None
+    #: the file of the text that replaces this one (``policies/...``); it applies from its effective_date
+    superseded_by: str | None = None
+    #: what repealed this text, and from when
+    repealed_by: str | None = None
+    repealed_on: dt.date | None = None
+    #: for an excerpt: the articles kept
+    excerpt: list[str] | None = None
+    caveat: str | None = None
     source: Source
     provenance: str = Field(min_length=4)
 
@@ -151,11 +180,30 @@ class Article(_Strict):
     line: int
 
 
+LawStatus = Literal["in_force", "not_yet_in_force", "superseded", "repealed"]
+LAW_STATUS_LABELS: dict[str, str] = {
+    "in_force": "现行有效",
+    "not_yet_in_force": "尚未施行",
+    "superseded": "已被修订",
+    "repealed": "已废止",
+}
+
+
 class Policy(_Strict):
     meta: PolicyMeta
     path: str
     articles: list[Article]
     content_hash: str
+    #: on the law date the corpus was loaded for (index/lawdate.py)
+    status: LawStatus = "in_force"
+    #: how citations name this text: the title for the text in force, title + version otherwise
+    key: str = ""
+    #: e.g. "2027-01-01 起由新版本取代" / "2025-10-15 起已被修订" (empty for an unchanging text in force)
+    status_note: str = ""
+
+    @property
+    def cite_as(self) -> str:
+        return self.key or self.meta.title
 
 
 class Entry(_Strict):
@@ -181,6 +229,8 @@ class Entry(_Strict):
 
 class EntryFile(_Strict):
     provenance: str = Field(min_length=4)
+    #: when the references were last checked against the law; a text revised after it is flagged
+    checked_on: dt.date | None = None
     entries: list[Entry] = Field(min_length=1)
 
 
@@ -210,6 +260,8 @@ class Case(_Strict):
 
     id: str
     title: str = Field(min_length=4)
+    #: how the case is known, e.g. 指导案例83号
+    label: str | None = None
     court_or_agency: str = Field(min_length=2)
     date: dt.date
     case_number: str | None = None
@@ -218,6 +270,10 @@ class Case(_Strict):
     facts: str = Field(min_length=10)
     holding: str = Field(min_length=10)
     key_points: list[str] = Field(default_factory=list)
+    reasoning: str | None = None
+    #: the articles as the decision cited them (older numbering); ``references`` are the current ones
+    original_references: str | None = None
+    caveats: list[str] = Field(default_factory=list)
     references: list[Citation] = Field(default_factory=list)
     source: Source
 
@@ -299,4 +355,7 @@ class Chunk(_Strict):
     source: str
     services: list[str] = Field(default_factory=list)
     related: list[str] = Field(default_factory=list)
+    #: a policy text's status on the law date of the build; only in-force text answers SMEs
+    status: LawStatus = "in_force"
+    status_note: str = ""
     content_hash: str

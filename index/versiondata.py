@@ -125,6 +125,7 @@ def write_chunk_meta(path: Path | Any, chunks: list[Chunk]) -> None:
         region_names=np.asarray(regions),
         ip_bits=np.asarray([sum(ip_bit.get(t, 0) for t in c.ip_types) for c in chunks], dtype=np.uint32),
         ids=np.asarray([c.id for c in chunks]),
+        current=np.asarray([c.status == "in_force" for c in chunks], dtype=bool),
     )
 
 
@@ -158,6 +159,8 @@ class ChunkTable:
         self.regions = meta["region"]
         self.region_names = [str(r) for r in meta["region_names"]]
         self.ip_bits = meta["ip_bits"]
+        # versions written before texts had a status hold only texts in force
+        self.current = meta["current"] if "current" in meta else np.ones(len(self.kinds), dtype=bool)
         self._ids = meta["ids"]
         self._by_id: dict[str, int] | None = None
         self._file = (root / CHUNKS).open("rb")

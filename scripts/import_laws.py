@@ -144,7 +144,6 @@ def front_matter(rel: str, body: str, manifest: dict[str, dict[str, str]]) -> tu
         "region": region,
         "ip_types": ip_types_for(title),
         "aliases": ALIASES.get(title, []),
-        "status": "in_force",
         "source": {
             "name": "LawRefBook/Laws（法律法规数据库）",
             "repo": entry["source_repo"],

@@ -66,18 +66,20 @@ def test_ids_and_hashes_are_stable_and_content_sensitive(knowledge: Path) -> Non
     assert differ == ["entry/patent-counterfeit"]
 
 
-def test_superseded_policies_are_not_indexed_nor_citable(knowledge: Path) -> None:
+def test_repealed_policies_are_indexed_marked_and_not_citable(knowledge: Path) -> None:
     path = knowledge / "policies" / "law" / "trademark-excerpt.md"
     path.write_text(
-        path.read_text("utf-8").replace("aliases: [商标法]", "aliases: [商标法]\nstatus: superseded"),
+        path.read_text("utf-8").replace("aliases: [商标法]", "aliases: [商标法]\nrepealed_on: 2020-01-01"),
         encoding="utf-8",
     )
     with pytest.raises(KnowledgeError) as caught:
         load_corpus(knowledge)
-    assert "引用的《中华人民共和国商标法》已失效（superseded）" in str(caught.value)
+    assert "引用的《中华人民共和国商标法》已废止" in str(caught.value)
     entries = knowledge / "entries" / "test-entries.yaml"
     entries.write_text(
         entries.read_text("utf-8").replace("{law: 商标法, article: 第五十七条}", "{law: 专利法, article: 第六十五条}"),
         encoding="utf-8",
     )
-    assert not any(i.startswith("policy/中华人民共和国商标法/") for i in _chunks(knowledge))
+    chunks = _chunks(knowledge)
+    repealed = [c for i, c in chunks.items() if i.startswith("policy/中华人民共和国商标法/")]
+    assert repealed and all(c.status == "repealed" and "已废止" in c.title for c in repealed)

@@ -9,6 +9,7 @@ tests.  Environment variables win over the file.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -181,6 +182,9 @@ class Settings(BaseSettings):
 
     root: Path = PROJECT_ROOT
     knowledge_dir: Path = PROJECT_ROOT / "knowledge"
+    #: The date whose law applies (default: today): which version of each text is in force,
+    #: e.g. the 2026 商标法 from 2027-01-01.  Set it to check the corpus for a future date.
+    law_date: dt.date | None = None
     data_dir: Path = PROJECT_ROOT / "var"
 
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
