@@ -65,6 +65,7 @@ Service = Literal[
     "administrative_enforcement",
     "litigation",
     "customs",
+    "sme_support",
 ]
 SERVICES: tuple[str, ...] = Service.__args__  # type: ignore[attr-defined]
 
@@ -81,6 +82,7 @@ SERVICE_LABELS: dict[str, str] = {
     "administrative_enforcement": "行政投诉与查处",
     "litigation": "诉讼",
     "customs": "海关保护",
+    "sme_support": "中小微企业服务",
 }
 
 Kind = Literal["policy", "entry", "case"]
