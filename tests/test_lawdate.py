@@ -166,3 +166,12 @@ def test_consultation_searches_the_law_in_force_and_says_what_will_change(revise
     assert "2027-01-01" in current.law_notes["中华人民共和国商标法"]
     text = compose_probable(current).text
     assert "注意：《中华人民共和国商标法》修订后的新版本将于 2027-01-01 起施行" in text
+
+
+def test_the_gateway_knows_when_the_serving_index_is_due_for_the_law_date() -> None:
+    from gateway.jobs import law_change_due
+
+    manifest = {"law_date": "2026-11-29", "next_change": "2027-01-01"}
+    assert law_change_due(manifest, dt.date(2026, 12, 31)) is None
+    assert law_change_due(manifest, dt.date(2027, 1, 1)) == dt.date(2027, 1, 1)
+    assert law_change_due({"next_change": None}, dt.date(2030, 1, 1)) is None

@@ -137,6 +137,8 @@ def index_status(as_json: Annotated[bool, typer.Option("--json", help="输出 JS
                     "model": v.manifest.get("model"),
                     "ann": v.manifest.get("ann"),
                     "changes": v.manifest.get("changes"),
+                    "law_date": v.manifest.get("law_date"),
+                    "next_change": v.manifest.get("next_change"),
                 }
                 for v in versions
             ],
@@ -169,6 +171,10 @@ def index_status(as_json: Annotated[bool, typer.Option("--json", help="输出 JS
         counts = serving.manifest.get("counts", {})
         by_kind = "，".join(f"{KIND_LABELS.get(k, k)} {n}" for k, n in counts.get("by_kind", {}).items())
         console.print(f"当前版本：{by_kind}；模型 {serving.manifest.get('model', {}).get('name')}")
+        law_date, next_change = serving.manifest.get("law_date"), serving.manifest.get("next_change")
+        if law_date:
+            upcoming = f"；{next_change} 起有法规施行状态变化，届时需刷新索引（网关会自动刷新）" if next_change else ""
+            console.print(f"法规施行状态按 {law_date} 计算{upcoming}")
 
 
 @index_app.command("rollback")
