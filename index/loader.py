@@ -91,8 +91,13 @@ class Corpus:
             out.setdefault(policy.cite_as, policy)
             for alias in policy.meta.aliases:
                 out.setdefault(alias, policy)
-                if policy.cite_as != policy.meta.title:  # 商标法（2019年文本）
-                    out.setdefault(policy.cite_as.replace(policy.meta.title, alias, 1), policy)
+        # every version also answers to its year (商标法（2026年文本）), whatever its status: a
+        # reference naming the year keeps meaning the same text when that text comes into force
+        for policy in ordered:
+            if policy.meta.promulgated is None:
+                continue
+            for name in (policy.meta.title, *policy.meta.aliases):
+                out.setdefault(f"{name}（{policy.meta.promulgated.year}年文本）", policy)
         return out
 
     def version_on(self, law: str, day: dt.date) -> Policy | None:
@@ -401,8 +406,14 @@ def _register(corpus: Corpus, key: str, where: Located) -> list[KnowledgeProblem
     return []
 
 
+_VERSIONED = re.compile(r"（\d{4}年文本）$")
+
+
 def cited_policy(corpus: Corpus, citation: Citation, checked_on: dt.date | None = None) -> Policy | None:
-    """The version a citation means: the one in force when its file was checked, else on the law date."""
+    """The version a citation means: the one it names by year, else the one in force when its file
+    was checked, else the one in force on the law date."""
+    if _VERSIONED.search(citation.law):
+        return corpus.policy_by_title().get(citation.law.strip("《》"))
     if checked_on is not None and not citation.historical:
         version = corpus.version_on(citation.law, checked_on)
         if version is not None:
@@ -430,6 +441,8 @@ def _check_references(
 
     A text revised since then stays citable (answers say it has changed); one that was
     already superseded or repealed is an error unless the reference is marked historical.
+    A promulgated text not yet in force may be cited by its year (商标法（2026年文本）);
+    answers say from when it applies.
     """
     problems: list[KnowledgeProblem] = []
     by_title = corpus.policy_by_title()
@@ -450,7 +463,12 @@ def _check_references(
             was_current = policy is not None and then is not None and then.path == policy.path
             if policy is None and not skip_unknown_laws:
                 problems.append(KnowledgeProblem(where.path, line, f"引用的法规“{ref.law}”不在知识库中"))
-            elif policy is not None and policy.status != "in_force" and not ref.historical and not was_current:
+            elif (
+                policy is not None
+                and policy.status in ("superseded", "repealed")
+                and not ref.historical
+                and not was_current
+            ):
                 label = LAW_STATUS_LABELS[policy.status]
                 problems.append(
                     KnowledgeProblem(

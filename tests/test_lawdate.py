@@ -136,11 +136,11 @@ def test_shipped_corpus_today_and_on_the_trademark_law_day() -> None:
     repealed = [p for p in today.policies if "具体应用法律若干问题的解释" in p.meta.title and "刑事" in p.meta.title]
     assert repealed and all(p.status == "repealed" for p in repealed)
     assert today.next_change == dt.date(2027, 1, 1)
-    # no entry cites a repealed or superseded text as current
-    current = {p.cite_as for p in today.policies if p.status == "in_force"}
+    # no entry cites a repealed or superseded text as current (a promulgated future text, by its year, is fine)
+    status_of = {p.cite_as: p.status for p in today.policies}
     for entry in today.entries:
         for ref in entry.references:
-            assert ref.law in current or ref.historical, (entry.id, ref)
+            assert status_of[ref.law] in ("in_force", "not_yet_in_force") or ref.historical, (entry.id, ref)
     later = load_corpus(ROOT / "knowledge", dt.date(2027, 1, 1))
     assert {
         p.meta.promulgated.year
@@ -175,3 +175,22 @@ def test_the_gateway_knows_when_the_serving_index_is_due_for_the_law_date() -> N
     assert law_change_due(manifest, dt.date(2026, 12, 31)) is None
     assert law_change_due(manifest, dt.date(2027, 1, 1)) == dt.date(2027, 1, 1)
     assert law_change_due({"next_change": None}, dt.date(2030, 1, 1)) is None
+
+
+def test_a_text_not_yet_in_force_can_be_cited_by_its_year_before_and_after_it_takes_effect(revised: Path) -> None:
+    entries = revised / "entries" / "test-entries.yaml"
+    entries.write_text(
+        entries.read_text("utf-8").replace(
+            "      - {law: 商标法, article: 第五十七条}",
+            "      - {law: 商标法, article: 第五十七条}\n      - {law: 商标法（2026年文本）, article: 第七十二条}",
+            1,
+        ),
+        encoding="utf-8",
+    )
+    before = load_corpus(revised, dt.date(2026, 12, 1))
+    cited = {(r.law, r.article) for e in before.entries for r in e.references}
+    assert ("中华人民共和国商标法（2026年文本）", "第七十二条") in cited
+    after = load_corpus(revised, dt.date(2027, 1, 2))
+    cited = {(r.law, r.article) for e in after.entries for r in e.references}
+    # the same reference now names the text in force, by its title
+    assert ("中华人民共和国商标法", "第七十二条") in cited
