@@ -6,6 +6,7 @@ how the two regressions are fitted, stored and used, not what e5 knows.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -47,8 +48,8 @@ def _embed(texts: Sequence[str]) -> np.ndarray:
     """IP texts point one way, the rest the other (a stand-in for the e5 vectors)."""
     out = []
     for text in texts:
-        rng = np.random.default_rng(abs(hash(text)) % 2**32)
-        vector = rng.normal(0, 0.3, 8)
+        rng = np.random.default_rng(zlib.crc32(text.encode("utf-8")))  # hash() differs per process
+        vector = rng.normal(0, 0.2, 8)
         vector[0] += 1.0 if ("专利" in text or "商标" in text) else -1.0
         out.append(vector / np.linalg.norm(vector))
     return np.array(out)
