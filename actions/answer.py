@@ -24,11 +24,12 @@ from actions.common import (
 )
 from consult.answers import compose_answer, compose_clarify, compose_decline, compose_probable
 from consult.followup import rewrite
-from consult.handoff import NEEDS_PERSON_INTENTS, handoff_message, open_ticket_for
-from consult.messages import payload
+from consult.handoff import NEEDS_PERSON_INTENTS, handoff_message
 from consult.policy import Nlu
 from consult.service import Outcome, get_consultant
 from consult.vocabulary import ip_type_from_text
+from core.messages import payload
+from desk.tickets import open_ticket_for
 
 
 def retrieval_summary(query: str, result: Any) -> dict[str, Any]:

@@ -11,9 +11,9 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import channel_of, never_silent, send, transcript
 from consult import forms
-from consult.messages import payload
 from consult.service import get_consultant
-from index.schema import IP_TYPE_LABELS
+from core.messages import payload
+from core.vocabulary import IP_TYPE_LABELS
 
 FORM = "assistance_application_form"
 FIELDS = ("company_name", "contact_person", "phone", "region", "ip_type", "description", "consent", "confirmed")

@@ -13,8 +13,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from consult.handoff import handoff_message, transcript_from_events
-from consult.messages import payload
 from consult.vocabulary import canonical_ip_type
+from core.messages import payload
 
 log = logging.getLogger(__name__)
 

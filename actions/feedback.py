@@ -11,10 +11,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import handoff
 from actions.common import latest_user_text, never_silent, send
-from consult.messages import payload
 from consult.service import get_consultant
+from core.messages import payload
+from core.redact import redact
 from store.models import Feedback
-from weiyuan.redact import redact
 
 #: Feedback that says the last answer did not help: a person takes over.
 NOT_HELPFUL = re.compile(r"不对|没用|没有用|没帮助|没有帮助|答非所问|没解决|没有解决|不是我问的|看不懂|不明白|套话")

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import handoff
 from actions.common import ip_type_entity, latest_intent, latest_user_text, never_silent, send
-from consult.messages import payload
+from core.messages import payload
 
 INTENT_LABELS = {
     "ask_ip_law": "咨询知识产权法律问题",

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
+from core.settings import Settings
 from index import ann
 from index.bm25 import BM25
 from index.schema import Chunk
 from index.store import MANIFEST, VersionStore, utc_now
 from index.versiondata import VersionFiles, read_chunks, write_json
-from weiyuan.settings import Settings
 
 
 def synthesize(starter: Settings, target: Settings, n: int, seed: int = 0) -> dict[str, float]:

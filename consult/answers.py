@@ -11,9 +11,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from consult.messages import payload
+from core.messages import payload
+from core.vocabulary import IP_TYPE_LABELS
 from index.retriever import Hit, Retriever, SearchResult
-from index.schema import IP_TYPE_LABELS, Citation
+from index.schema import Citation
 
 FOOTNOTE = "提示：以上是一般性说明，不构成对具体案件的法律意见；需要进一步帮助可以申请维权援助或转人工。"
 QUOTE_LIMIT = 360

@@ -15,11 +15,11 @@ from consult.domain import DomainModel
 from consult.policy import Decision, Nlu, Thresholds, decide
 from consult.query import QueryPlan, plan_query
 from consult.vocabulary import IP_CUES, IP_WORDS, NOT_IP_EVIDENCE
+from core.settings import Settings, get_settings
 from desk.service import Desk
 from index.retriever import Retriever, SearchResult
+from index.runtime import make_retriever
 from store.db import Database
-from weiyuan.runtime import make_retriever
-from weiyuan.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 

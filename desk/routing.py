@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from index.schema import NATIONWIDE, Expert
+from core.vocabulary import NATIONWIDE
+from index.schema import Expert
 
 OPEN_STATUSES = ("open", "assigned", "in_progress")
 

@@ -16,15 +16,17 @@ from typing import Any
 import yaml
 from sqlalchemy import func, select
 
-from consult.handoff import create_ticket
+from core.errors import WeiyuanError
+from core.settings import Settings
+from core.vocabulary import IP_TYPES
 from desk.experts import load_experts
 from desk.routing import OPEN_STATUSES, choose_expert
+from desk.tickets import create_ticket
 from index import editing
-from index.errors import WeiyuanError
-from index.schema import IP_TYPES, Expert
+from index.schema import Expert
+from store.audit import record_audit
 from store.db import Database
-from store.models import AuditEntry, ChatMessage, KnowledgeDraft, Ticket, TicketMessage, utcnow
-from weiyuan.settings import Settings
+from store.models import ChatMessage, KnowledgeDraft, Ticket, TicketMessage, utcnow
 
 RESOLUTIONS = {
     "answered": "已答复",
@@ -113,14 +115,13 @@ class Desk:
             ticket.status = "assigned" if expert else "open"
             if previous and expert and previous != expert.id:
                 ticket.reroutes += 1
-            session.add(
-                AuditEntry(
-                    actor=actor,
-                    action="ticket.route" if not previous else "ticket.reroute",
-                    target_type="ticket",
-                    target_id=ticket.number,
-                    detail={"from": previous, "to": expert.id if expert else None},
-                )
+            record_audit(
+                session,
+                actor,
+                "ticket.route" if not previous else "ticket.reroute",
+                "ticket",
+                ticket.number,
+                **{"from": previous, "to": expert.id if expert else None},
             )
             return expert.id if expert else None
 
@@ -224,9 +225,7 @@ class Desk:
         return ticket  # type: ignore[no-any-return]
 
     def _audit(self, session: Any, actor: Actor, action: str, number: str | None, **detail: Any) -> None:
-        session.add(
-            AuditEntry(actor=actor.username, action=action, target_type="ticket", target_id=number, detail=detail)
-        )
+        record_audit(session, actor.username, action, "ticket", number, **detail)
 
     def claim(self, number: str, actor: Actor) -> None:
         with self.db.session() as session:
@@ -399,15 +398,7 @@ class Desk:
             )
             session.add(draft)
             session.flush()
-            session.add(
-                AuditEntry(
-                    actor=actor.username,
-                    action="draft.create",
-                    target_type="draft",
-                    target_id=str(draft.id),
-                    detail={"ticket": number},
-                )
-            )
+            record_audit(session, actor.username, "draft.create", "draft", str(draft.id), ticket=number)
             return draft.id
 
     def drafts(self, status: str = "draft") -> list[dict[str, Any]]:
@@ -468,15 +459,7 @@ class Desk:
                 utcnow(),
                 entry_id,
             )
-            session.add(
-                AuditEntry(
-                    actor=actor.username,
-                    action="draft.publish",
-                    target_type="draft",
-                    target_id=str(draft.id),
-                    detail={"entry": entry_id},
-                )
-            )
+            record_audit(session, actor.username, "draft.publish", "draft", str(draft.id), entry=entry_id)
             return entry_id
 
     def reject_draft(self, draft_id: int, actor: Actor, note: str) -> None:
@@ -485,6 +468,4 @@ class Desk:
             if draft is None or draft.status != "draft":
                 raise WeiyuanError("这条草稿不存在或已处理")
             draft.status, draft.reviewed_by, draft.reviewed_at, draft.note = "rejected", actor.username, utcnow(), note
-            session.add(
-                AuditEntry(actor=actor.username, action="draft.reject", target_type="draft", target_id=str(draft.id))
-            )
+            record_audit(session, actor.username, "draft.reject", "draft", str(draft.id))

@@ -13,6 +13,7 @@ import jinja2
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
+from core.settings import Settings
 from desk.service import Desk
 from gateway import admin, agent, chat, desk_routes, keys, pages
 from gateway.errors import ApiError, Handler, error_middleware
@@ -21,9 +22,8 @@ from gateway.openapi import openapi_routes
 from gateway.ratelimit import make_limiter
 from gateway.security import auth_middleware, headers_middleware
 from index.retriever import Retriever
+from index.runtime import make_retriever
 from store.db import Database
-from weiyuan.runtime import make_retriever
-from weiyuan.settings import Settings
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -124,7 +124,7 @@ class AccessLogger(AbstractAccessLogger):
 
 
 def run(settings: Settings) -> None:
-    from weiyuan.redact import install
+    from core.redact import install
 
     install(logging.INFO)
     web.run_app(

@@ -18,13 +18,14 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import select
 
-from consult.messages import pair_rest_messages
+from core.messages import pair_rest_messages
+from core.redact import redact
+from core.settings import Settings
 from gateway import keys
 from gateway.errors import ApiError, json_object
+from store.audit import audit
 from store.db import Database
-from store.models import AuditEntry, ChatMessage, Feedback
-from weiyuan.redact import redact
-from weiyuan.settings import Settings
+from store.models import ChatMessage, Feedback
 
 SESSION_RE = re.compile(r"^w-[A-Za-z0-9_-]{16,40}$")
 routes = web.RouteTableDef()
@@ -103,10 +104,7 @@ SILENT_TURN_TEXT = (
 def silent_turn_reply(db: Database, conversation: str) -> dict[str, Any]:
     """The bot said nothing for a user turn: tell the user, and record it for the team."""
     log.warning("silent bot turn in conversation %s", conversation)
-    with db.session() as session:
-        session.add(
-            AuditEntry(actor="gateway", action="chat.silent_turn", target_type="conversation", target_id=conversation)
-        )
+    audit(db, "gateway", "chat.silent_turn", "conversation", conversation)
     return {
         "role": "bot",
         "text": SILENT_TURN_TEXT,

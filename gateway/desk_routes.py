@@ -11,13 +11,14 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from core.vocabulary import IP_TYPE_LABELS, REGIONS
 from desk.service import RESOLUTIONS, Actor, Desk
 from gateway import keys
 from gateway.errors import ApiError, json_object
 from gateway.openapi import register
-from gateway.pages import REGIONS, context
-from gateway.security import audit, current, require
-from index.schema import IP_TYPE_LABELS
+from gateway.pages import context
+from gateway.security import current, require
+from store.audit import audit
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()

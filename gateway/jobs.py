@@ -19,12 +19,12 @@ from typing import Any
 
 from aiohttp import web
 
+from core.errors import KnowledgeError, WeiyuanError
+from core.settings import Settings
 from gateway import keys
 from index.builder import build
-from index.errors import KnowledgeError, WeiyuanError
 from index.retriever import Retriever
-from weiyuan.runtime import embedder_factory
-from weiyuan.settings import Settings
+from index.runtime import embedder_factory
 
 log = logging.getLogger(__name__)
 

@@ -10,26 +10,18 @@ from urllib.parse import urlparse
 import aiohttp_jinja2
 from aiohttp import web
 
+from core.settings import Settings
+from core.vocabulary import IP_TYPE_LABELS, KIND_LABELS, REGIONS
+from desk.accounts import ROLE_LABELS, ROLES, login, logout
 from gateway import keys
 from gateway.agent import chunk_json, lookup_chunk
 from gateway.errors import ApiError
-from gateway.security import (
-    ROLE_LABELS,
-    ROLES,
-    current,
-    login,
-    logout,
-    require,
-    set_session_cookie,
-)
+from gateway.security import current, require, set_session_cookie
 from index.retriever import Retriever
-from index.schema import IP_TYPE_LABELS, KIND_LABELS
-from weiyuan.settings import Settings
 
 routes = web.RouteTableDef()
 STATIC = Path(__file__).resolve().parent / "static"
 LOGIN_CSRF = "weiyuan_login_csrf"
-REGIONS = ["全国", "北京", "上海", "广东", "浙江", "江苏", "山东", "河南", "重庆", "四川", "湖北", "福建"]
 
 
 def context(request: web.Request, **extra: Any) -> dict[str, Any]:

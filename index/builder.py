@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from core.settings import Settings
 from index import ann
 from index.bm25 import BM25
 from index.chunker import chunk_corpus
@@ -29,7 +30,6 @@ from index.store import MANIFEST, VersionStore, utc_now
 from index.textnorm import load_synonyms, normalize
 from index.tokenizer import Tokenizer, shared_tokenizer
 from index.versiondata import VersionFiles, read_chunks, write_json
-from weiyuan.settings import Settings
 
 #: Version directory layout (2: chunk offsets and filter arrays stored alongside chunks.jsonl).
 FORMAT = 2

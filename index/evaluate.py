@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from core.errors import WeiyuanError
 from index.confidence import (
     FEATURES,
     Calibration,
@@ -30,7 +31,6 @@ from index.confidence import (
     domain_threshold,
     fit,
 )
-from index.errors import WeiyuanError
 from index.ranker import Ranker
 from index.ranker import fit as fit_ranker_model
 from index.retriever import GUIDE_TITLE, Hit, Retriever, SearchResult

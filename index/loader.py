@@ -18,10 +18,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from index.errors import KnowledgeError, KnowledgeProblem, problems_from_validation
+from core.errors import KnowledgeError, KnowledgeProblem, problems_from_validation
+from core.vocabulary import LAW_STATUS_LABELS
+from core.yamlio import YamlSyntaxError, load_with_lines
 from index.lawdate import apply_law_date, resolve_law_date
 from index.schema import (
-    LAW_STATUS_LABELS,
     Article,
     ArticleQuestions,
     ArticleQuestionsFile,
@@ -35,7 +36,6 @@ from index.schema import (
     Policy,
     PolicyMeta,
 )
-from index.yamlio import YamlSyntaxError, load_with_lines
 
 POLICY_DIR = "policies"
 ENTRY_DIR = "entries"

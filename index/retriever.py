@@ -21,19 +21,20 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from core.errors import WeiyuanError
+from core.settings import Settings
+from core.vocabulary import IP_TYPES, KINDS, NATIONWIDE
 from index.ann.base import ANNIndex
 from index.bm25 import BM25
 from index.confidence import FALLBACK, Calibration
 from index.embedder import Embedder
-from index.errors import WeiyuanError
 from index.homophones import HomophoneFixer
 from index.ranker import Ranker, overlap, reciprocal
-from index.schema import IP_TYPES, KINDS, NATIONWIDE, Chunk
+from index.schema import Chunk
 from index.store import VersionStore
 from index.textnorm import PreparedQuery, Synonyms, load_synonyms, normalize, prepare_query
 from index.tokenizer import shared_tokenizer
 from index.versiondata import ChunkTable, VersionFiles
-from weiyuan.settings import Settings
 
 log = logging.getLogger(__name__)
 

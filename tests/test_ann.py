@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.settings import IndexSettings
 from index import ann
-from weiyuan.settings import IndexSettings
 
 
 def _data(n: int, dim: int = 32, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

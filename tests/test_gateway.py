@@ -14,15 +14,15 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from core.settings import Settings
+from desk.accounts import create_user
 from gateway import keys
 from gateway.app import create_app
-from gateway.security import create_user
 from index.builder import build
 from index.retriever import Retriever
 from index.store import VersionStore
 from store.db import Database
 from store.models import AuditEntry, ChatMessage, Feedback
-from weiyuan.settings import Settings
 
 PASSWORD = "correct horse battery"
 

@@ -14,11 +14,12 @@ import pytest
 import redis
 from sqlalchemy import create_engine, select, text
 
+from core.settings import Settings
 from gateway.ratelimit import RedisLimiter
 from store.db import Database
 from store.models import ChatMessage, Ticket
-from tests.e2e import e2e_settings, post_json
-from weiyuan.settings import Settings
+from weiyuan.sandbox import post_json
+from weiyuan.sandbox import sandbox_settings as e2e_settings
 from weiyuan.stack import full_stack, rasa_model
 
 pytestmark = [pytest.mark.postgres, pytest.mark.e2e]

