@@ -64,7 +64,7 @@ def synthesize(starter: Settings, target: Settings, n: int, seed: int = 0) -> di
     timings["bm25"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    backend, params = ann.choose_backend(n, target.index)
+    backend, params = ann.choose_backend(n, ann.Sizing(**target.index.sizing()))
     index = ann.create(backend, out.shape[1], params)
     index.build(out)
     timings["ann_build"] = time.perf_counter() - t0

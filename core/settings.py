@@ -67,6 +67,10 @@ class IndexSettings(BaseModel):
     hnsw_ef_search: int = 512
     ivf_nprobe: int = 32
 
+    def sizing(self) -> dict[str, int]:
+        """The ANN sizing parameters as plain values (``index.ann.Sizing(**...)``)."""
+        return self.model_dump(exclude={"keep_versions"})
+
 
 class RetrievalSettings(BaseModel):
     """Hybrid search and confidence parameters (see docs/retrieval.md for the measurements)."""

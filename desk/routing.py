@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from core.experts import Expert
 from core.vocabulary import NATIONWIDE
-from index.schema import Expert
 
 OPEN_STATUSES = ("open", "assigned", "in_progress")
 

@@ -17,13 +17,13 @@ import yaml
 from sqlalchemy import func, select
 
 from core.errors import WeiyuanError
+from core.experts import Expert
 from core.settings import Settings
 from core.vocabulary import IP_TYPES
 from desk.experts import load_experts
 from desk.routing import OPEN_STATUSES, choose_expert
 from desk.tickets import create_ticket
 from index import editing
-from index.schema import Expert
 from store.audit import record_audit
 from store.db import Database
 from store.models import ChatMessage, KnowledgeDraft, Ticket, TicketMessage, utcnow

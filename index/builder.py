@@ -135,7 +135,7 @@ def build(
 
         t0 = time.perf_counter()
         progress.stage("index", "建立向量索引与关键词索引", total=2)
-        backend, params = ann.choose_backend(len(views), settings.index)
+        backend, params = ann.choose_backend(len(views), ann.Sizing(**settings.index.sizing()))
         ann_index = ann.create(backend, embedder.dim, params)
         ann_index.build(vectors)
         progress.advance(1)

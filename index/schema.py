@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from core.experts import Expert
 from core.vocabulary import NATIONWIDE, DocType, IpType, Kind, LawStatus, Service
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
@@ -212,27 +213,6 @@ class Case(_Strict):
 class CaseFile(_Strict):
     provenance: str = Field(min_length=4)
     cases: list[Case] = Field(default_factory=list)
-
-
-class Expert(_Strict):
-    """Profile of a human expert who takes over conversations."""
-
-    id: str
-    name: str = Field(min_length=1)
-    title: str | None = None
-    organisation: str | None = None
-    specialties: list[IpType] = Field(min_length=1)
-    regions: list[str] = Field(min_length=1)
-    capacity: int = Field(ge=1, le=200)
-    languages: list[str] = Field(default_factory=lambda: ["zh"])
-    demo: bool = False
-
-    @field_validator("id")
-    @classmethod
-    def _slug(cls, value: str) -> str:
-        if not _SLUG.match(value):
-            raise ValueError("id 只能包含小写字母、数字和连字符（2–80 个字符）")
-        return value
 
 
 class ExpertFile(_Strict):
