@@ -11,10 +11,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import handoff
 from actions.common import latest_user_text, never_silent, send
+from consult.feedback import record_feedback
 from consult.service import get_consultant
 from core.messages import payload
-from core.redact import redact
-from store.models import Feedback
 
 #: Feedback that says the last answer did not help: a person takes over.
 NOT_HELPFUL = re.compile(r"不对|没用|没有用|没帮助|没有帮助|答非所问|没解决|没有解决|不是我问的|看不懂|不明白|套话")
@@ -27,16 +26,14 @@ class ActionRecordFeedback(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         text = tracker.latest_message.get("text") or ""
-        with get_consultant().db.session() as session:
-            session.add(
-                Feedback(
-                    conversation_id=tracker.sender_id,
-                    message_ref=tracker.get_slot("last_answer_id"),
-                    rating=0,
-                    comment=redact(text)[:2000],
-                    context={"last_query": redact(tracker.get_slot("last_query") or "")},
-                )
-            )
+        record_feedback(
+            get_consultant().db,
+            tracker.sender_id,
+            tracker.get_slot("last_answer_id"),
+            0,
+            text,
+            {"last_query": tracker.get_slot("last_query") or ""},
+        )
         if tracker.get_slot("last_answer_id") and NOT_HELPFUL.search(text):
             send(dispatcher, "抱歉刚才的回答没能帮到您，谢谢您告诉我。", payload("info", recorded="feedback"))
             query = tracker.get_slot("last_query") or latest_user_text(tracker)

@@ -4,7 +4,9 @@ Defaults work out of the box (SQLite, local index files under ``var/``).
 Override with environment variables (``WEIYUAN_<SECTION>__<FIELD>``, e.g.
 ``WEIYUAN_INDEX__HNSW_M=48``), a TOML file named by ``WEIYUAN_CONFIG``
 (or ``weiyuan.toml`` in the project root), or explicit keyword arguments in
-tests.  Environment variables win over the file.
+tests.  Environment variables win over the file.  The supervisor
+(``weiyuan serve``) resolves the settings once and hands all of them to each
+process it starts as a JSON file named by ``WEIYUAN_CONFIG``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from pydantic_settings import (
     BaseSettings,
+    JsonConfigSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -223,9 +226,24 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         config_file = Path(os.environ.get("WEIYUAN_CONFIG", PROJECT_ROOT / "weiyuan.toml"))
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if config_file.is_file():
+        if config_file.is_file() and config_file.suffix == ".json":
+            sources.append(JsonConfigSettingsSource(settings_cls, json_file=config_file))
+        elif config_file.is_file():
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
         return tuple(sources)
+
+    def export(self, path: Path) -> Path:
+        """Write the whole resolved configuration for child processes (``WEIYUAN_CONFIG=path``).
+
+        The supervisor hands every process the same settings this way, so an override
+        given to ``weiyuan serve`` (file, environment or code) reaches the action
+        server and the gateway too, not a hand-picked subset.
+        """
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(self.model_dump_json(indent=1), encoding="utf-8")
+        tmp.replace(path)
+        return path
 
 
 @lru_cache(maxsize=1)

@@ -18,14 +18,14 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import select
 
+from consult.feedback import record_feedback
 from core.messages import pair_rest_messages
-from core.redact import redact
 from core.settings import Settings
 from gateway import keys
 from gateway.errors import ApiError, json_object
 from store.audit import audit
 from store.db import Database
-from store.models import ChatMessage, Feedback
+from store.models import ChatMessage
 
 SESSION_RE = re.compile(r"^w-[A-Za-z0-9_-]{16,40}$")
 routes = web.RouteTableDef()
@@ -177,13 +177,7 @@ async def feedback(request: web.Request) -> web.Response:
     if not isinstance(answer_id, str) or not re.fullmatch(r"[0-9a-f]{32}", answer_id):
         raise ApiError(400, "无效的回答编号")
     comment = data.get("comment")
-    with request.app[keys.DB].session() as session:
-        session.add(
-            Feedback(
-                conversation_id=conversation,
-                message_ref=answer_id,
-                rating=rating,
-                comment=redact(comment)[:1000] if isinstance(comment, str) else None,
-            )
-        )
+    record_feedback(
+        request.app[keys.DB], conversation, answer_id, rating, comment if isinstance(comment, str) else None, limit=1000
+    )
     return web.json_response({"ok": True})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -72,9 +74,26 @@ async def demo(request: web.Request) -> web.Response:
     return response
 
 
+_DEFAULTS_SLOT = re.compile(r"/\*WEIYUAN_DEFAULTS\*/\{[^\n]*\};")
+
+
+def widget_script(settings: Settings) -> str:
+    """widget.js with the configured title, colour and welcome as its defaults (``data-*`` still win)."""
+    defaults = {
+        "title": settings.gateway.widget_title,
+        "color": settings.gateway.widget_color,
+        "welcome": settings.gateway.widget_welcome,
+    }
+    # JSON is a JavaScript literal; "<" is escaped so the text can never close a <script> element
+    literal = json.dumps(defaults, ensure_ascii=False).replace("<", "\\u003c")
+    source = (STATIC / "widget.js").read_text("utf-8")
+    return _DEFAULTS_SLOT.sub(lambda _match: literal + ";", source, count=1)
+
+
 @routes.get("/widget.js")
-async def widget(request: web.Request) -> web.FileResponse:
-    response = web.FileResponse(STATIC / "widget.js")
+async def widget(request: web.Request) -> web.Response:
+    settings: Settings = request.app[keys.SETTINGS]
+    response = web.Response(text=widget_script(settings), content_type="application/javascript")
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
 

@@ -488,14 +488,13 @@ def user_add(
 ) -> None:
     """创建账号（第一位管理员也用它创建；没有默认密码）。"""
     from desk.accounts import create_user
-    from store.db import Database
+    from store.db import open_database
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = typer.prompt("密码（至少 10 位）", hide_input=True, confirmation_prompt="再输入一次")
-    db = Database(get_settings().database_url)
-    db.upgrade()
+    db = open_database(get_settings().database_url)
     try:
         create_user(db, username, password, role, display_name=display_name, expert_id=expert_id)
     except ValueError as exc:
@@ -507,10 +506,9 @@ def user_add(
 def user_list() -> None:
     """列出账号。"""
     from desk.accounts import list_users
-    from store.db import Database
+    from store.db import open_database
 
-    db = Database(get_settings().database_url)
-    db.upgrade()
+    db = open_database(get_settings().database_url)
     for user in list_users(db):
         state = "启用" if user["active"] else "停用"
         console.print(f"{user['username']}\t{user['role']}\t{user['display_name']}\t{state}")
@@ -519,10 +517,10 @@ def user_list() -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """把数据库结构升级到最新（幂等）。"""
-    from store.db import Database
+    from store.db import open_database
 
     settings = get_settings()
-    Database(settings.database_url).upgrade()
+    open_database(settings.database_url)
     console.print(f"数据库已是最新结构：{settings.database_url.split('@')[-1]}")
 
 
@@ -533,12 +531,11 @@ def serve() -> None:
     import threading
 
     from desk.accounts import count_admins
-    from store.db import Database
+    from store.db import open_database
     from weiyuan.stack import full_stack, rasa_model
 
     settings = get_settings()
-    db = Database(settings.database_url)
-    db.upgrade()
+    db = open_database(settings.database_url)
     console.print("正在准备 Rasa 模型（输入没变时直接复用）……")
     model = rasa_model(settings)
     console.print("正在启动 动作服务、Rasa 服务、网关（首次约 1 分钟）……")
