@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from core.redact import redact
 from store.db import Database
 from store.models import Feedback
+
+#: Feedback that says the last answer did not help: a person takes over.
+NOT_HELPFUL = re.compile(r"不对|没用|没有用|没帮助|没有帮助|答非所问|没解决|没有解决|不是我问的|看不懂|不明白|套话")
 
 
 def record_feedback(

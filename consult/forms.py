@@ -9,6 +9,9 @@ from consult.vocabulary import IP_WORDS
 from core.vocabulary import CITY_PROVINCE, IP_TYPE_LABELS, PROVINCES
 from index.textnorm import normalize
 
+#: The Rasa form that collects an assistance application (bot/domain).
+FORM = "assistance_application_form"
+
 _MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
 
