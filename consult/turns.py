@@ -172,6 +172,7 @@ class Turns:
                 self.consultant.retriever,
                 max_sources=dialogue.max_sources,
                 max_related=dialogue.max_related,
+                quote_chars=dialogue.quote_chars,
                 intent=state.intent,
                 nlu_confidence=state.nlu_confidence,
                 other_questions=outcome.other_questions,

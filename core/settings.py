@@ -93,6 +93,9 @@ class RetrievalSettings(BaseModel):
     use_ranker: bool = False
     #: Seconds between checks for a new serving version (hot reload).
     reload_check_seconds: float = 1.0
+    #: A filter that leaves at most this many vectors is searched exactly over the subset
+    #: (an approximate index searched with a narrow filter can return too few hits).
+    exact_subset_max: int = 20_000
 
 
 class DatabaseSettings(BaseModel):
@@ -132,6 +135,10 @@ class GatewaySettings(BaseModel):
     #: Send cookies only over HTTPS (turn on behind TLS in production).
     secure_cookies: bool = False
     login_attempts_per_minute: int = 5
+    #: Seconds the widget API waits for Rasa before telling the user the message was kept.
+    rasa_timeout_seconds: float = 60
+    #: Seconds between checks whether a text changed status (a revision taking effect) since the build.
+    law_date_check_seconds: float = 600
     #: Widget defaults (each can be overridden by data-* attributes on the script tag).
     widget_title: str = "知识产权维权援助咨询"
     widget_color: str = "#c62f2f"
@@ -161,6 +168,8 @@ class DialogueSettings(BaseModel):
     max_sources: int = 3
     #: Related questions offered as buttons.
     max_related: int = 3
+    #: A statute article quoted in an answer is cut after this many characters (the source link has it all).
+    quote_chars: int = 360
 
 
 class DeskSettings(BaseModel):

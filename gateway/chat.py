@@ -82,7 +82,7 @@ async def relay_to_rasa(app: web.Application, conversation: str, text: str) -> l
         async with http.post(
             url,
             json={"sender": conversation, "message": text, "metadata": {"channel": "widget"}},
-            timeout=aiohttp.ClientTimeout(total=60),
+            timeout=aiohttp.ClientTimeout(total=settings.gateway.rasa_timeout_seconds),
         ) as response:
             if response.status != 200:
                 raise ApiError(502)

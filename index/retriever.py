@@ -38,8 +38,6 @@ from index.versiondata import ChunkTable, VersionFiles
 
 log = logging.getLogger(__name__)
 
-#: Below this many allowed vectors a filtered search is exact over the subset.
-EXACT_SUBSET_MAX = 20_000
 #: Fused candidates described by ranker features when no fitted ranker says how many.
 RANK_DEPTH = 30
 #: Common IP words outside the lexicon whose homophone typos people make (侵全, 转栽, 假名排).
@@ -500,7 +498,7 @@ class Retriever:
         """Chunks ranked by their best view's cosine (index, score), best first."""
         wanted = self.settings.retrieval.dense_candidates
         view_mask = chunk_mask[loaded.view_chunk] if chunk_mask is not None else None
-        if view_mask is not None and view_mask.sum() <= EXACT_SUBSET_MAX:
+        if view_mask is not None and view_mask.sum() <= self.settings.retrieval.exact_subset_max:
             rows = np.flatnonzero(view_mask)
             if len(rows) == 0:
                 return []
