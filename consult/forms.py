@@ -6,14 +6,12 @@ import re
 from dataclasses import dataclass
 
 from consult.vocabulary import IP_WORDS
+from core.contact import normalize_phone
 from core.vocabulary import CITY_PROVINCE, IP_TYPE_LABELS, PROVINCES
 from index.textnorm import normalize
 
 #: The Rasa form that collects an assistance application (bot/domain).
 FORM = "assistance_application_form"
-
-_MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
-_LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
 
 
 @dataclass(frozen=True)
@@ -29,11 +27,9 @@ class Checked:
 
 
 def check_phone(text: str) -> Checked:
-    digits = re.sub(r"[\s\-()（）]", "", normalize(text))
-    if _MOBILE.match(digits):
-        return Checked(digits[-11:])
-    if _LANDLINE.match(digits):
-        return Checked(digits)
+    phone = normalize_phone(normalize(text))
+    if phone is not None:
+        return Checked(phone)
     return Checked(None, "这个号码看起来不完整。请填写 11 位手机号，或带区号的固定电话（如 020-12345678）。")
 
 
