@@ -13,7 +13,8 @@ from typing import Any
 
 from core.messages import payload
 from core.vocabulary import IP_TYPE_LABELS
-from index.retriever import Hit, Retriever, SearchResult
+from index.results import Hit, SearchResult
+from index.retriever import Retriever
 from index.schema import Citation
 
 FOOTNOTE = "提示：以上是一般性说明，不构成对具体案件的法律意见；需要进一步帮助可以申请维权援助或转人工。"

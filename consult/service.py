@@ -17,7 +17,8 @@ from consult.query import QueryPlan, plan_query
 from consult.vocabulary import IP_CUES, IP_WORDS, NOT_IP_EVIDENCE
 from core.settings import Settings, get_settings
 from desk.service import Desk
-from index.retriever import Retriever, SearchResult
+from index.results import SearchResult
+from index.retriever import Retriever
 from index.runtime import make_retriever
 from store.db import Database, open_database
 

@@ -21,7 +21,7 @@ from consult.service import Consultant, Outcome
 from consult.vocabulary import ip_type_from_text
 from core.messages import payload
 from desk.tickets import open_ticket_for
-from index.retriever import SearchResult
+from index.results import SearchResult
 
 
 @dataclass(frozen=True)

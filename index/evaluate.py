@@ -33,7 +33,8 @@ from index.confidence import (
 )
 from index.ranker import Ranker
 from index.ranker import fit as fit_ranker_model
-from index.retriever import GUIDE_TITLE, Hit, Retriever, SearchResult
+from index.results import Hit, SearchResult
+from index.retriever import GUIDE_TITLE, Retriever
 
 KS = (1, 5, 10)
 #: How many sources the probable tier shows (the label of its threshold rule).
