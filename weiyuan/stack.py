@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -187,6 +188,14 @@ class Stack:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+
+    def watch(self, stop: threading.Event, interval: float = 1.0) -> Service | None:
+        """Block until ``stop`` is set or a service exits on its own (that service is returned)."""
+        while not stop.wait(interval):
+            for service in self.services:
+                if service.process is not None and service.process.poll() is not None:
+                    return service
+        return None
 
     def __enter__(self) -> Stack:
         self.start()
