@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -9,13 +10,12 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import channel_of, never_silent, send, transcript
+from actions.common import ConsultAction, deliver, never_silent, send, state_of
 from consult import forms
-from consult.messages import payload
-from consult.service import get_consultant
-from index.schema import IP_TYPE_LABELS
+from consult.forms import FORM
+from core.messages import payload
+from core.vocabulary import IP_TYPE_LABELS
 
-FORM = "assistance_application_form"
 FIELDS = ("company_name", "contact_person", "phone", "region", "ip_type", "description", "consent", "confirmed")
 LABELS = {
     "company_name": "企业/单位",
@@ -140,7 +140,7 @@ class ActionAskConfirmed(Action):
 
 
 @never_silent
-class ActionSubmitApplication(Action):
+class ActionSubmitApplication(ConsultAction):
     """Write the application durably, then give the user its number and what happens next."""
 
     def name(self) -> str:
@@ -149,32 +149,15 @@ class ActionSubmitApplication(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         if tracker.get_slot("application_cancelled") or not tracker.get_slot("confirmed"):
             return reset()
-        consultant = get_consultant()
-        ticket = consultant.desk.open_ticket(
-            kind="application",
-            reason="application",
-            conversation_id=tracker.sender_id,
-            channel=channel_of(tracker),
-            ip_type=tracker.get_slot("ip_type"),
-            region=tracker.get_slot("region"),
-            transcript=transcript(tracker),
-            fields={
-                "company_name": tracker.get_slot("company_name"),
-                "contact_name": tracker.get_slot("contact_person"),
-                "phone": tracker.get_slot("phone"),
-                "description": tracker.get_slot("description"),
-                "consent": True,
-            },
-        )
-        hours = round(consultant.settings.desk.first_response_hours)
-        send(
-            dispatcher,
-            f"您的维权援助申请已提交，申请编号 {ticket.number}。\n"
-            f"工作人员会在 {hours} 小时内（工作时间）通过您留下的电话联系您，核实情况并告知下一步；"
-            "请保留好现有的证据材料（购买凭证、网页截图、合同、权利证书等）。",
-            payload("form", form=FORM, submitted=True, ticket={"number": ticket.number, "eta_hours": hours}),
-        )
-        return [*reset(), SlotSet("ticket_number", ticket.number)]
+        state = state_of(tracker)
+        state = replace(state, ip_type=tracker.get_slot("ip_type"))
+        fields = {
+            "company_name": tracker.get_slot("company_name"),
+            "contact_name": tracker.get_slot("contact_person"),
+            "phone": tracker.get_slot("phone"),
+            "description": tracker.get_slot("description"),
+        }
+        return [*reset(), *deliver(dispatcher, self.service.submit_application(state, fields))]
 
 
 def reset() -> list[EventType]:

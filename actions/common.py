@@ -1,4 +1,4 @@
-"""Helpers shared by the actions: reading the tracker, sending a message with its metadata."""
+"""What every action shares: the injected consultation service, tracker -> turn state, result -> messages."""
 
 from __future__ import annotations
 
@@ -8,21 +8,38 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from consult.handoff import handoff_message, transcript_from_events
-from consult.messages import payload
+from consult.handoff import transcript_from_events
+from consult.turns import ERROR_TEXT, ConsultationService, TurnResult, Turns, TurnState
 from consult.vocabulary import canonical_ip_type
+from core.messages import payload
 
 log = logging.getLogger(__name__)
 
-ERROR_TEXT = "抱歉，系统处理您的消息时出了点问题（错误编号 {error_id}）"
 ERROR_NO_TICKET = "您的消息已经保存。请稍后再试一次，或拨打 12330 知识产权维权援助热线，也可以点击“转人工”。"
 
 Run = Callable[[Any, CollectingDispatcher, Tracker, dict[str, Any]], Awaitable[list[EventType]]]
 A = TypeVar("A")
+
+
+class ConsultAction(Action):
+    """An action over the consultation service, injected like rasa-sdk's ``ActionQueryKnowledgeBase``
+    receives its knowledge base: the action server passes none and gets the process-wide one;
+    unit tests pass a fake."""
+
+    def __init__(self, service: ConsultationService | None = None) -> None:
+        self._service = service
+
+    @property
+    def service(self) -> ConsultationService:
+        if self._service is None:
+            from consult.service import get_consultant
+
+            self._service = Turns(get_consultant())
+        return self._service
 
 
 def never_silent(cls: type[A]) -> type[A]:
@@ -43,39 +60,53 @@ def never_silent(cls: type[A]) -> type[A]:
         except Exception:
             error_id = uuid.uuid4().hex[:12]
             log.exception("action %s failed (error id %s)", getattr(self, "name", lambda: "?")(), error_id)
-            return apologise(dispatcher, tracker, error_id)
+            return apologise(self, dispatcher, tracker, error_id)
 
     cls.run = run  # type: ignore[attr-defined]
     return cls
 
 
-def apologise(dispatcher: CollectingDispatcher, tracker: Tracker, error_id: str) -> list[EventType]:
-    """The reply after a failure: a ticket if the database still works, a polite message in any case."""
-    text = ERROR_TEXT.format(error_id=error_id)
+def apologise(action: Any, dispatcher: CollectingDispatcher, tracker: Tracker, error_id: str) -> list[EventType]:
+    """The reply after a failure: a ticket if the service still works, a polite message in any case."""
     try:
-        from consult.service import get_consultant
-
-        consultant = get_consultant()
-        ticket = consultant.desk.open_ticket(
-            kind="handoff",
-            reason="error",
-            conversation_id=tracker.sender_id,
-            channel=channel_of(tracker),
-            transcript=transcript(tracker),
-            retrieval={"error_id": error_id, "query": latest_user_text(tracker)[:500]},
-        )
+        service = action.service if isinstance(action, ConsultAction) else ConsultAction().service
+        return deliver(dispatcher, service.apologise(state_of(tracker), error_id))
     except Exception:
         log.exception("could not open a ticket for error %s", error_id)
         send(
             dispatcher,
-            text + "。" + ERROR_NO_TICKET,
+            ERROR_TEXT.format(error_id=error_id) + "。" + ERROR_NO_TICKET,
             payload("handoff", reason="error", error_id=error_id),
             [{"title": "转人工", "payload": "/request_human"}],
         )
         return []
-    handed, meta = handoff_message(ticket, "error", round(consultant.settings.desk.first_response_hours), why=text)
-    send(dispatcher, handed, {**meta, "error_id": error_id})
-    return [SlotSet("handed_over", True), SlotSet("ticket_number", ticket.number)]
+
+
+def state_of(tracker: Tracker) -> TurnState:
+    """What the consultation needs to know of the conversation at this turn."""
+    intent, confidence = latest_intent(tracker)
+    return TurnState(
+        conversation_id=tracker.sender_id,
+        text=latest_user_text(tracker),
+        intent=intent,
+        nlu_confidence=confidence,
+        channel=channel_of(tracker),
+        transcript=transcript(tracker),
+        new_ip_type=ip_type_entity(tracker),
+        ip_type=ip_type_slot(tracker),
+        last_ip_type=ip_type_slot(tracker, "last_ip_type"),
+        last_query=tracker.get_slot("last_query"),
+        region=tracker.get_slot("region"),
+        awaiting_clarification=bool(tracker.get_slot("awaiting_clarification")),
+        awaiting_details=bool(tracker.get_slot("awaiting_details")),
+    )
+
+
+def deliver(dispatcher: CollectingDispatcher, result: TurnResult) -> list[EventType]:
+    """Send the replies; the slot updates become events."""
+    for reply in result.replies:
+        send(dispatcher, reply.text, reply.meta, reply.buttons)
+    return [SlotSet(name, value) for name, value in result.slots.items()]
 
 
 def latest_intent(tracker: Tracker) -> tuple[str | None, float | None]:

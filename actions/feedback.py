@@ -1,45 +1,24 @@
-"""Record feedback on the service (personal data redacted before storing)."""
+"""Record feedback on the service (personal data redacted before storing); "that did not help" hands over."""
 
 from __future__ import annotations
 
-import re
+from dataclasses import replace
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answer import handoff
-from actions.common import latest_user_text, never_silent, send
-from consult.messages import payload
-from consult.service import get_consultant
-from store.models import Feedback
-from weiyuan.redact import redact
-
-#: Feedback that says the last answer did not help: a person takes over.
-NOT_HELPFUL = re.compile(r"不对|没用|没有用|没帮助|没有帮助|答非所问|没解决|没有解决|不是我问的|看不懂|不明白|套话")
+from actions.common import ConsultAction, deliver, never_silent, state_of
 
 
 @never_silent
-class ActionRecordFeedback(Action):
+class ActionRecordFeedback(ConsultAction):
     def name(self) -> str:
         return "action_record_feedback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        text = tracker.latest_message.get("text") or ""
-        with get_consultant().db.session() as session:
-            session.add(
-                Feedback(
-                    conversation_id=tracker.sender_id,
-                    message_ref=tracker.get_slot("last_answer_id"),
-                    rating=0,
-                    comment=redact(text)[:2000],
-                    context={"last_query": redact(tracker.get_slot("last_query") or "")},
-                )
-            )
-        if tracker.get_slot("last_answer_id") and NOT_HELPFUL.search(text):
-            send(dispatcher, "抱歉刚才的回答没能帮到您，谢谢您告诉我。", payload("info", recorded="feedback"))
-            query = tracker.get_slot("last_query") or latest_user_text(tracker)
-            return handoff(dispatcher, tracker, "not_helpful", query, None, None, None)
-        send(dispatcher, "谢谢您的反馈！我们会认真查看，用来改进回答。", payload("info", recorded="feedback"))
-        return []
+        state = state_of(tracker)
+        # the feedback itself, not the last real question (latest_user_text skips button payloads)
+        state = replace(state, text=tracker.latest_message.get("text") or "")
+        return deliver(dispatcher, self.service.feedback(state, tracker.get_slot("last_answer_id")))

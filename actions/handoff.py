@@ -8,9 +8,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answer import handoff
-from actions.common import ip_type_entity, latest_intent, latest_user_text, never_silent, send
-from consult.messages import payload
+from actions.common import ConsultAction, deliver, latest_intent, latest_user_text, never_silent, send, state_of
+from core.messages import payload
 
 INTENT_LABELS = {
     "ask_ip_law": "咨询知识产权法律问题",
@@ -30,7 +29,7 @@ INTENT_LABELS = {
 
 
 @never_silent
-class ActionHandoff(Action):
+class ActionHandoff(ConsultAction):
     def name(self) -> str:
         return "action_handoff"
 
@@ -39,7 +38,7 @@ class ActionHandoff(Action):
         reason = "needs_person" if intent == "received_legal_notice" else "user_request"
         # the expert sees what the bot found for the question being discussed, not for "转人工"
         query = tracker.get_slot("last_query") or latest_user_text(tracker)
-        return handoff(dispatcher, tracker, reason, query, None, ip_type_entity(tracker), None)
+        return deliver(dispatcher, self.service.hand_over(state_of(tracker), reason, query))
 
 
 @never_silent
@@ -63,12 +62,14 @@ class ActionDefaultAskAffirmation(Action):
 
 
 @never_silent
-class ActionDefaultFallback(Action):
+class ActionDefaultFallback(ConsultAction):
     """Last stage of the fallback: NLU could not understand twice, so a person takes over."""
 
     def name(self) -> str:
         return "action_default_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        events = handoff(dispatcher, tracker, "nlu_fallback", latest_user_text(tracker), None, None, None)
+        events = deliver(
+            dispatcher, self.service.hand_over(state_of(tracker), "nlu_fallback", latest_user_text(tracker))
+        )
         return [*events, UserUtteranceReverted()]

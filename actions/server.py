@@ -11,7 +11,7 @@ import argparse
 import logging
 import os
 
-from weiyuan.redact import install
+from core.redact import install
 
 
 def main() -> None:

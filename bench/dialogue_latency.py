@@ -20,7 +20,8 @@ import uuid
 from pathlib import Path
 
 from bench.common import ROOT, percentiles, save
-from tests.e2e import RestUser, e2e_settings
+from weiyuan.sandbox import RestUser
+from weiyuan.sandbox import sandbox_settings as e2e_settings
 from weiyuan.stack import full_stack, rasa_model
 
 QUESTIONS = [

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.common import ROOT
+from core.settings import Settings
 from index.builder import build
 from index.embedder import Embedder
-from weiyuan.runtime import embedder_factory
-from weiyuan.settings import Settings
+from index.runtime import embedder_factory
 
 WORK = ROOT / "bench" / ".work"
 

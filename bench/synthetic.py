@@ -16,12 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
+from core.settings import Settings
 from index import ann
 from index.bm25 import BM25
 from index.schema import Chunk
 from index.store import MANIFEST, VersionStore, utc_now
 from index.versiondata import VersionFiles, read_chunks, write_json
-from weiyuan.settings import Settings
 
 
 def synthesize(starter: Settings, target: Settings, n: int, seed: int = 0) -> dict[str, float]:
@@ -64,7 +64,7 @@ def synthesize(starter: Settings, target: Settings, n: int, seed: int = 0) -> di
     timings["bm25"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    backend, params = ann.choose_backend(n, target.index)
+    backend, params = ann.choose_backend(n, ann.Sizing(**target.index.sizing()))
     index = ann.create(backend, out.shape[1], params)
     index.build(out)
     timings["ann_build"] = time.perf_counter() - t0

@@ -11,12 +11,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from consult.messages import payload
-from index.retriever import Hit, Retriever, SearchResult
-from index.schema import IP_TYPE_LABELS, Citation
+from core.messages import payload
+from core.vocabulary import IP_TYPE_LABELS
+from index.results import Hit, SearchResult
+from index.retriever import Retriever
+from index.schema import Citation
 
 FOOTNOTE = "提示：以上是一般性说明，不构成对具体案件的法律意见；需要进一步帮助可以申请维权援助或转人工。"
-QUOTE_LIMIT = 360
 SUMMARY_LIMIT = 120
 PROBABLE_INTRO = "以下内容可能与您的问题相关，请对照您的情况看看："
 
@@ -73,8 +74,8 @@ def _summary(hit: Hit, limit: int = SUMMARY_LIMIT) -> str:
     return cut[: end + 1] if end >= limit // 2 else cut.rstrip() + "……"
 
 
-def _quote(text: str) -> str:
-    return text if len(text) <= QUOTE_LIMIT else text[:QUOTE_LIMIT].rstrip() + "……"
+def _quote(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit].rstrip() + "……"
 
 
 def law_change_lines(result: SearchResult, citations: list[dict[str, Any]]) -> list[str]:
@@ -103,6 +104,7 @@ def compose_answer(
     intent: str | None = None,
     nlu_confidence: float | None = None,
     other_questions: list[str] | None = None,
+    quote_chars: int = 360,
 ) -> Composed:
     """The answer message for a confident search result."""
     best = result.hits[0]
@@ -118,12 +120,12 @@ def compose_answer(
             lines.append(f"依据：{basis}")
         lines.append(f"来源：知识库条目「{best.title}」")
     elif best.kind == "policy":
-        lines = [f"根据{citation_label(best.citations[0])}：", _quote(best.text.strip()), ""]
+        lines = [f"根据{citation_label(best.citations[0])}：", _quote(best.text.strip(), quote_chars), ""]
         others = [h for h in result.hits[1:] if h.kind == "entry"][:1]
         if others:
             lines.append(f"相关解读：知识库条目「{others[0].title}」")
     else:
-        lines = [f"参考案例 {best.title}：", _quote(best.text.strip()), ""]
+        lines = [f"参考案例 {best.title}：", _quote(best.text.strip(), quote_chars), ""]
         basis = "；".join(citation_label(c) for c in citations)
         if basis:
             lines.append(f"依据：{basis}")

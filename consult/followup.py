@@ -8,7 +8,7 @@ appended as the new focus.
 from __future__ import annotations
 
 from consult.vocabulary import IP_WORDS
-from index.schema import IP_TYPE_LABELS
+from core.vocabulary import IP_TYPE_LABELS
 
 
 def rewrite(followup: str, last_query: str | None, old_ip: str | None, new_ip: str | None) -> str:

@@ -1,18 +1,16 @@
-"""When a person must take over, and the durable record that hands the conversation over.
+"""When a person must take over, and what the user is told when it happens.
 
-A ticket is committed to the database *before* the user is told it exists;
-the message then gives its number and what happens next.
+The ticket itself is written by the desk (:mod:`desk.tickets`) *before* the
+user is told it exists; the message then gives its number and what happens next.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from consult.messages import payload
-from store.db import Database
-from store.models import AuditEntry, Ticket
+from core.messages import payload
+from store.models import Ticket
 
 REASONS = {
     "user_request": "您希望由人工继续处理",
@@ -26,7 +24,6 @@ REASONS = {
 
 #: Intents whose matter needs a person whatever the retrieval says.
 NEEDS_PERSON_INTENTS = frozenset({"received_legal_notice"})
-PRIORITY = {"needs_person": "high"}
 
 
 @dataclass(frozen=True)
@@ -51,68 +48,6 @@ def transcript_from_events(events: list[dict[str, Any]], limit: int = 60) -> lis
             turn["confidence"] = intent.get("confidence")
         turns.append(turn)
     return turns[-limit:]
-
-
-def ticket_number(ticket_id: int, when: dt.datetime) -> str:
-    return f"WY{when:%y%m%d}-{ticket_id:05d}"
-
-
-def create_ticket(
-    db: Database,
-    *,
-    kind: str,
-    reason: str,
-    conversation_id: str | None,
-    channel: str = "rest",
-    ip_type: str | None = None,
-    region: str | None = None,
-    transcript: list[dict[str, Any]] | None = None,
-    retrieval: dict[str, Any] | None = None,
-    fields: dict[str, Any] | None = None,
-    actor: str = "bot",
-) -> Ticket:
-    """Write the ticket durably (committed when this returns)."""
-    values: dict[str, Any] = {
-        "kind": kind,
-        "reason": reason,
-        "status": "open",
-        "priority": PRIORITY.get(reason, "normal"),
-        "conversation_id": conversation_id,
-        "channel": channel,
-        "ip_type": ip_type,
-        "region": region,
-        "transcript": transcript or [],
-        "retrieval": retrieval or {},
-        "bot_paused": kind == "handoff",
-    }
-    values.update(fields or {})
-    with db.session() as session:
-        ticket = Ticket(**values)
-        session.add(ticket)
-        session.flush()
-        ticket.number = ticket_number(ticket.id, ticket.created_at)
-        session.add(
-            AuditEntry(
-                actor=actor,
-                action=f"ticket.create.{kind}",
-                target_type="ticket",
-                target_id=ticket.number,
-                detail={"reason": reason, "channel": channel},
-            )
-        )
-    return ticket
-
-
-def open_ticket_for(db: Database, conversation_id: str) -> Ticket | None:
-    """The conversation's ticket that is still being handled, if any."""
-    from sqlalchemy import select
-
-    with db.session() as session:
-        return session.scalars(
-            select(Ticket)
-            .where(Ticket.conversation_id == conversation_id, Ticket.status.not_in(("resolved", "closed")))
-            .order_by(Ticket.id.desc())
-        ).first()
 
 
 def handoff_message(ticket: Ticket, reason: str, eta_hours: int, why: str | None = None) -> tuple[str, dict[str, Any]]:

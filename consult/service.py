@@ -15,11 +15,12 @@ from consult.domain import DomainModel
 from consult.policy import Decision, Nlu, Thresholds, decide
 from consult.query import QueryPlan, plan_query
 from consult.vocabulary import IP_CUES, IP_WORDS, NOT_IP_EVIDENCE
+from core.settings import Settings, get_settings
 from desk.service import Desk
-from index.retriever import Retriever, SearchResult
-from store.db import Database
-from weiyuan.runtime import make_retriever
-from weiyuan.settings import Settings, get_settings
+from index.results import SearchResult
+from index.retriever import Retriever
+from index.runtime import make_retriever
+from store.db import Database, open_database
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ class Consultant:
     def __init__(self, settings: Settings, retriever: Retriever | None = None, db: Database | None = None) -> None:
         self.settings = settings
         self.retriever = retriever or make_retriever(settings)
-        self.db = db or Database(settings.database_url)
+        self.db = db or open_database(settings.database_url)
         self.desk = Desk(settings, self.db)
         self._ip_terms: frozenset[str] | None = None
         self._domain_file: DomainModel | None = DomainModel.load(settings.dialogue.domain_file)
@@ -197,6 +198,5 @@ def get_consultant() -> Consultant:
         if _instance is None:
             settings = get_settings()
             _instance = Consultant(settings)
-            _instance.db.upgrade()
             log.info("consultant ready (index %s)", _instance.retriever.version)
         return _instance

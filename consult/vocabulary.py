@@ -2,7 +2,7 @@
 
 DIET extracts ``ip_type`` values as it finds them in the message (名牌商标,
 专利权人, 反不正当竞争 …); the retriever accepts only the canonical keys of
-:data:`index.schema.IP_TYPE_LABELS`.  Everything that reaches the retriever
+:data:`core.vocabulary.IP_TYPE_LABELS`.  Everything that reaches the retriever
 goes through :func:`canonical_ip_type`: a value that cannot be mapped is
 dropped (and logged), never passed on.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from index.schema import IP_TYPE_LABELS
+from core.vocabulary import IP_TYPE_LABELS
 from index.textnorm import normalize
 
 log = logging.getLogger(__name__)

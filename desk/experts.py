@@ -5,8 +5,9 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from index.loader import EXPERT_DIR, _load_yaml
-from index.schema import Expert, ExpertFile
+from core.experts import Expert
+from index.loader import EXPERT_DIR, load_yaml
+from index.schema import ExpertFile
 
 _lock = threading.Lock()
 _cache: dict[str, tuple[tuple[tuple[str, int], ...], list[Expert]]] = {}
@@ -24,7 +25,7 @@ def load_experts(knowledge_dir: Path) -> list[Expert]:
         experts: list[Expert] = []
         seen: set[str] = set()
         for path in files:
-            parsed, _lines, problems = _load_yaml(path.name, path.read_text("utf-8"), ExpertFile)
+            parsed, _lines, problems = load_yaml(path.name, path.read_text("utf-8"), ExpertFile)
             if problems or not isinstance(parsed, ExpertFile):
                 continue
             for expert in parsed.experts:

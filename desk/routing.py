@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from index.schema import NATIONWIDE, Expert
+from core.experts import Expert
+from core.vocabulary import NATIONWIDE
 
 OPEN_STATUSES = ("open", "assigned", "in_progress")
 

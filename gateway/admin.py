@@ -6,19 +6,19 @@ import json
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
 
+from core.errors import KnowledgeError
+from core.settings import Settings
+from desk import accounts
+from desk.accounts import ROLES, create_user, list_users
 from gateway import keys
 from gateway.errors import ApiError, json_object
 from gateway.jobs import JobManager
-from gateway.security import ROLES, audit, create_user, current, require
+from gateway.security import current, require
 from index import editing
 from index.diff import diff_versions
-from index.errors import KnowledgeError
 from index.store import VersionStore
-from store.db import Database
-from store.models import User
-from weiyuan.settings import Settings
+from store.audit import audit
 
 routes = web.RouteTableDef()
 
@@ -199,21 +199,7 @@ async def delete_file(request: web.Request) -> web.Response:
 @routes.get("/api/admin/users")
 @require("admin")
 async def users(request: web.Request) -> web.Response:
-    db: Database = request.app[keys.DB]
-    with db.session() as session:
-        rows = session.scalars(select(User).order_by(User.username))
-        data = [
-            {
-                "username": u.username,
-                "display_name": u.display_name,
-                "role": u.role,
-                "expert_id": u.expert_id,
-                "active": u.active,
-                "last_login_at": u.last_login_at.isoformat() if u.last_login_at else None,
-            }
-            for u in rows
-        ]
-    return web.json_response({"users": data})
+    return web.json_response({"users": list_users(request.app[keys.DB])})
 
 
 @routes.post("/api/admin/users")
@@ -245,11 +231,6 @@ async def set_active(request: web.Request) -> web.Response:
     username = request.match_info["username"]
     if username == _actor(request):
         raise ApiError(400, "不能停用自己的账号")
-    db: Database = request.app[keys.DB]
-    with db.session() as session:
-        user = session.scalar(select(User).where(User.username == username))
-        if user is None:
-            raise ApiError(404, "用户不存在")
-        user.active = bool(data.get("active"))
-    audit(db, _actor(request), "user.active", "user", username, active=bool(data.get("active")))
+    if not accounts.set_active(request.app[keys.DB], username, bool(data.get("active")), _actor(request)):
+        raise ApiError(404, "用户不存在")
     return web.json_response({"ok": True})

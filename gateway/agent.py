@@ -8,11 +8,13 @@ from typing import Any
 
 from aiohttp import web
 
+from core.vocabulary import IP_TYPE_LABELS, KIND_LABELS
 from gateway import keys
 from gateway.errors import ApiError
 from gateway.security import require
-from index.retriever import Hit, Retriever
-from index.schema import IP_TYPE_LABELS, KIND_LABELS, Chunk, Citation
+from index.results import Hit
+from index.retriever import Retriever
+from index.schema import Chunk, Citation
 from index.textnorm import normalize
 
 routes = web.RouteTableDef()

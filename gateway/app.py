@@ -13,6 +13,7 @@ import jinja2
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
+from core.settings import Settings
 from desk.service import Desk
 from gateway import admin, agent, chat, desk_routes, keys, pages
 from gateway.errors import ApiError, Handler, error_middleware
@@ -21,9 +22,8 @@ from gateway.openapi import openapi_routes
 from gateway.ratelimit import make_limiter
 from gateway.security import auth_middleware, headers_middleware
 from index.retriever import Retriever
-from store.db import Database
-from weiyuan.runtime import make_retriever
-from weiyuan.settings import Settings
+from index.runtime import make_retriever
+from store.db import Database, open_database
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -65,7 +65,7 @@ def create_app(settings: Settings, retriever: Retriever | None = None) -> web.Ap
         middlewares=[error_middleware, headers_middleware, cors_middleware(settings), auth_middleware],  # type: ignore[list-item]
     )
     app[keys.SETTINGS] = settings
-    app[keys.DB] = Database(settings.database_url)
+    app[keys.DB] = Database(settings.database_url)  # migrated by _lifecycle (off the event loop)
     app[keys.RETRIEVER] = retriever or make_retriever(settings)
     app[keys.JOBS] = JobManager(settings, app[keys.RETRIEVER])
     app[keys.DESK] = Desk(settings, app[keys.DB])
@@ -96,7 +96,7 @@ def create_app(settings: Settings, retriever: Retriever | None = None) -> web.Ap
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     db: Database = app[keys.DB]
-    await asyncio.to_thread(db.upgrade)
+    await asyncio.to_thread(open_database, db.url)
     app[keys.HTTP] = aiohttp.ClientSession()
     retriever: Retriever = app[keys.RETRIEVER]
     # load the model and index now, so the first search is fast
@@ -124,7 +124,7 @@ class AccessLogger(AbstractAccessLogger):
 
 
 def run(settings: Settings) -> None:
-    from weiyuan.redact import install
+    from core.redact import install
 
     install(logging.INFO)
     web.run_app(

@@ -18,13 +18,14 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import select
 
-from consult.messages import pair_rest_messages
+from consult.feedback import record_feedback
+from core.messages import pair_rest_messages
+from core.settings import Settings
 from gateway import keys
 from gateway.errors import ApiError, json_object
+from store.audit import audit
 from store.db import Database
-from store.models import AuditEntry, ChatMessage, Feedback
-from weiyuan.redact import redact
-from weiyuan.settings import Settings
+from store.models import ChatMessage
 
 SESSION_RE = re.compile(r"^w-[A-Za-z0-9_-]{16,40}$")
 routes = web.RouteTableDef()
@@ -81,7 +82,7 @@ async def relay_to_rasa(app: web.Application, conversation: str, text: str) -> l
         async with http.post(
             url,
             json={"sender": conversation, "message": text, "metadata": {"channel": "widget"}},
-            timeout=aiohttp.ClientTimeout(total=60),
+            timeout=aiohttp.ClientTimeout(total=settings.gateway.rasa_timeout_seconds),
         ) as response:
             if response.status != 200:
                 raise ApiError(502)
@@ -103,10 +104,7 @@ SILENT_TURN_TEXT = (
 def silent_turn_reply(db: Database, conversation: str) -> dict[str, Any]:
     """The bot said nothing for a user turn: tell the user, and record it for the team."""
     log.warning("silent bot turn in conversation %s", conversation)
-    with db.session() as session:
-        session.add(
-            AuditEntry(actor="gateway", action="chat.silent_turn", target_type="conversation", target_id=conversation)
-        )
+    audit(db, "gateway", "chat.silent_turn", "conversation", conversation)
     return {
         "role": "bot",
         "text": SILENT_TURN_TEXT,
@@ -179,13 +177,7 @@ async def feedback(request: web.Request) -> web.Response:
     if not isinstance(answer_id, str) or not re.fullmatch(r"[0-9a-f]{32}", answer_id):
         raise ApiError(400, "无效的回答编号")
     comment = data.get("comment")
-    with request.app[keys.DB].session() as session:
-        session.add(
-            Feedback(
-                conversation_id=conversation,
-                message_ref=answer_id,
-                rating=rating,
-                comment=redact(comment)[:1000] if isinstance(comment, str) else None,
-            )
-        )
+    record_feedback(
+        request.app[keys.DB], conversation, answer_id, rating, comment if isinstance(comment, str) else None, limit=1000
+    )
     return web.json_response({"ok": True})

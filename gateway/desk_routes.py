@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -11,13 +10,15 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from core.vocabulary import IP_TYPE_LABELS, REGIONS
 from desk.service import RESOLUTIONS, Actor, Desk
 from gateway import keys
 from gateway.errors import ApiError, json_object
 from gateway.openapi import register
-from gateway.pages import REGIONS, context
-from gateway.security import audit, current, require
-from index.schema import IP_TYPE_LABELS
+from gateway.pages import context
+from gateway.periodic import every
+from gateway.security import current, require
+from store.audit import audit
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -135,23 +136,14 @@ async def reject(request: web.Request) -> web.Response:
 async def sweeper(app: web.Application) -> AsyncIterator[None]:
     """Route waiting tickets and re-route unclaimed ones, every few seconds."""
     desk: Desk = app[keys.DESK]
-    interval = app[keys.SETTINGS].desk.sweep_seconds
 
-    async def loop() -> None:
-        while True:
-            try:
-                moved = await asyncio.to_thread(desk.sweep)
-                if any(moved.values()):
-                    log.info("desk sweep: %s", moved)
-            except Exception:
-                log.exception("desk sweep failed")
-            await asyncio.sleep(interval)
+    async def sweep() -> None:
+        moved = await asyncio.to_thread(desk.sweep)
+        if any(moved.values()):
+            log.info("desk sweep: %s", moved)
 
-    task = asyncio.create_task(loop())
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    async with every(app[keys.SETTINGS].desk.sweep_seconds, "desk sweep", sweep):
+        yield
 
 
 for _path, _method, _summary in [

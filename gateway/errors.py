@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from index.errors import KnowledgeError, WeiyuanError
+from core.errors import KnowledgeError, WeiyuanError
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,6 @@ build runs in a thread while the gateway keeps serving searches and chats.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 import threading
@@ -19,17 +18,17 @@ from typing import Any
 
 from aiohttp import web
 
+from core.errors import KnowledgeError, WeiyuanError
+from core.settings import Settings
 from gateway import keys
+from gateway.periodic import every
 from index.builder import build
-from index.errors import KnowledgeError, WeiyuanError
 from index.retriever import Retriever
-from weiyuan.runtime import embedder_factory
-from weiyuan.settings import Settings
+from index.runtime import embedder_factory
 
 log = logging.getLogger(__name__)
 
 #: How often the gateway checks whether a revision has taken effect since the index was built.
-LAW_DATE_CHECK_SECONDS = 600
 
 
 @dataclass
@@ -179,23 +178,16 @@ async def law_date_watch(app: web.Application) -> AsyncIterator[None]:
     retriever: Retriever = app[keys.RETRIEVER]
     tried: set[dt.date] = set()
 
-    async def loop() -> None:
-        while True:
-            try:
-                manifest = (await asyncio.to_thread(retriever.loaded)).manifest
-                due = law_change_due(manifest, dt.date.today())
-                if settings.law_date is None and due is not None and due not in tried and jobs.running is None:
-                    tried.add(due)
-                    log.info("a text changes status on %s: refreshing the index", due)
-                    jobs.start_refresh(user="法规施行日期")
-            except WeiyuanError:
-                pass  # no index yet
-            except Exception:
-                log.exception("law-date check failed")
-            await asyncio.sleep(LAW_DATE_CHECK_SECONDS)
+    async def check() -> None:
+        try:
+            manifest = (await asyncio.to_thread(retriever.loaded)).manifest
+        except WeiyuanError:
+            return  # no index yet
+        due = law_change_due(manifest, dt.date.today())
+        if settings.law_date is None and due is not None and due not in tried and jobs.running is None:
+            tried.add(due)
+            log.info("a text changes status on %s: refreshing the index", due)
+            jobs.start_refresh(user="法规施行日期")
 
-    task = asyncio.create_task(loop())
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    async with every(settings.gateway.law_date_check_seconds, "law-date check", check):
+        yield

@@ -8,12 +8,12 @@ import aiohttp
 from aiohttp import web
 
 if TYPE_CHECKING:  # names used in the string type arguments below
+    from core.settings import Settings  # noqa: F401
+    from desk.accounts import Principal  # noqa: F401
     from gateway.jobs import JobManager  # noqa: F401
     from gateway.ratelimit import Limiter  # noqa: F401
-    from gateway.security import Principal  # noqa: F401
     from index.retriever import Retriever  # noqa: F401
     from store.db import Database  # noqa: F401
-    from weiyuan.settings import Settings  # noqa: F401
 
 SETTINGS = web.AppKey["Settings"]("settings")
 DB = web.AppKey["Database"]("db")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -10,26 +12,18 @@ from urllib.parse import urlparse
 import aiohttp_jinja2
 from aiohttp import web
 
+from core.settings import Settings
+from core.vocabulary import IP_TYPE_LABELS, KIND_LABELS, REGIONS
+from desk.accounts import ROLE_LABELS, ROLES, login, logout
 from gateway import keys
 from gateway.agent import chunk_json, lookup_chunk
 from gateway.errors import ApiError
-from gateway.security import (
-    ROLE_LABELS,
-    ROLES,
-    current,
-    login,
-    logout,
-    require,
-    set_session_cookie,
-)
+from gateway.security import current, require, set_session_cookie
 from index.retriever import Retriever
-from index.schema import IP_TYPE_LABELS, KIND_LABELS
-from weiyuan.settings import Settings
 
 routes = web.RouteTableDef()
 STATIC = Path(__file__).resolve().parent / "static"
 LOGIN_CSRF = "weiyuan_login_csrf"
-REGIONS = ["全国", "北京", "上海", "广东", "浙江", "江苏", "山东", "河南", "重庆", "四川", "湖北", "福建"]
 
 
 def context(request: web.Request, **extra: Any) -> dict[str, Any]:
@@ -80,9 +74,26 @@ async def demo(request: web.Request) -> web.Response:
     return response
 
 
+_DEFAULTS_SLOT = re.compile(r"/\*WEIYUAN_DEFAULTS\*/\{[^\n]*\};")
+
+
+def widget_script(settings: Settings) -> str:
+    """widget.js with the configured title, colour and welcome as its defaults (``data-*`` still win)."""
+    defaults = {
+        "title": settings.gateway.widget_title,
+        "color": settings.gateway.widget_color,
+        "welcome": settings.gateway.widget_welcome,
+    }
+    # JSON is a JavaScript literal; "<" is escaped so the text can never close a <script> element
+    literal = json.dumps(defaults, ensure_ascii=False).replace("<", "\\u003c")
+    source = (STATIC / "widget.js").read_text("utf-8")
+    return _DEFAULTS_SLOT.sub(lambda _match: literal + ";", source, count=1)
+
+
 @routes.get("/widget.js")
-async def widget(request: web.Request) -> web.FileResponse:
-    response = web.FileResponse(STATIC / "widget.js")
+async def widget(request: web.Request) -> web.Response:
+    settings: Settings = request.app[keys.SETTINGS]
+    response = web.Response(text=widget_script(settings), content_type="application/javascript")
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from core.settings import Settings
 from index import ann
 from index.bm25 import BM25
 from index.chunker import chunk_corpus
@@ -29,7 +30,6 @@ from index.store import MANIFEST, VersionStore, utc_now
 from index.textnorm import load_synonyms, normalize
 from index.tokenizer import Tokenizer, shared_tokenizer
 from index.versiondata import VersionFiles, read_chunks, write_json
-from weiyuan.settings import Settings
 
 #: Version directory layout (2: chunk offsets and filter arrays stored alongside chunks.jsonl).
 FORMAT = 2
@@ -135,7 +135,7 @@ def build(
 
         t0 = time.perf_counter()
         progress.stage("index", "建立向量索引与关键词索引", total=2)
-        backend, params = ann.choose_backend(len(views), settings.index)
+        backend, params = ann.choose_backend(len(views), ann.Sizing(**settings.index.sizing()))
         ann_index = ann.create(backend, embedder.dim, params)
         ann_index.build(vectors)
         progress.advance(1)

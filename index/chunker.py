@@ -18,8 +18,9 @@ from __future__ import annotations
 import hashlib
 import json
 
+from core.vocabulary import LAW_STATUS_LABELS, NATIONWIDE
 from index.loader import Corpus
-from index.schema import LAW_STATUS_LABELS, NATIONWIDE, Case, Chunk, Citation, Entry, Policy, View
+from index.schema import Case, Chunk, Citation, Entry, Policy, View
 
 
 def _hash(payload: dict[str, object]) -> str:

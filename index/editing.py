@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.errors import KnowledgeError, KnowledgeProblem, WeiyuanError
+from core.errors import KnowledgeError, KnowledgeProblem, WeiyuanError
 from index.loader import load_corpus
 from index.textnorm import load_synonyms
 

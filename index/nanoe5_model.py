@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.errors import WeiyuanError
+from core.errors import WeiyuanError
 
 MODEL_DIRNAME = "multilingual-e5-small"
 MARKER = "weiyuan-model.json"

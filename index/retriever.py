@@ -16,191 +16,34 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import numpy as np
 
-from index.ann.base import ANNIndex
-from index.bm25 import BM25
+from core.errors import WeiyuanError
+from core.settings import Settings
+from core.vocabulary import KINDS, NATIONWIDE
 from index.confidence import FALLBACK, Calibration
 from index.embedder import Embedder
-from index.errors import WeiyuanError
+from index.fusion import fuse
 from index.homophones import HomophoneFixer
 from index.ranker import Ranker, overlap, reciprocal
-from index.schema import IP_TYPES, KINDS, NATIONWIDE, Chunk
+from index.results import Candidate, Filters, Hit, SearchResult
+from index.schema import Chunk
+from index.serving import LoadedVersion
 from index.store import VersionStore
 from index.textnorm import PreparedQuery, Synonyms, load_synonyms, normalize, prepare_query
 from index.tokenizer import shared_tokenizer
-from index.versiondata import ChunkTable, VersionFiles
-from weiyuan.settings import Settings
+from index.versiondata import VersionFiles
 
 log = logging.getLogger(__name__)
 
-#: Below this many allowed vectors a filtered search is exact over the subset.
-EXACT_SUBSET_MAX = 20_000
 #: Fused candidates described by ranker features when no fitted ranker says how many.
 RANK_DEPTH = 30
 #: Common IP words outside the lexicon whose homophone typos people make (侵全, 转栽, 假名排).
 HOMOPHONE_EXTRA = ("侵权", "转载", "名牌", "盗版", "授权", "抄袭")
 #: The service guide's title (its sections answer questions about the centres themselves).
 GUIDE_TITLE = "知识产权维权援助服务指南"
-
-
-@dataclass
-class Hit:
-    id: str
-    kind: str
-    title: str
-    text: str
-    score: float
-    citations: list[dict[str, str]]
-    source: str
-    ip_types: list[str]
-    region: str
-    heading: str | None = None
-    dense: float = 0.0
-    bm25: float = 0.0
-    services: list[str] = field(default_factory=list)
-    related: list[str] = field(default_factory=list)
-    #: a policy text's status on the law date ("in_force", "superseded", ...) and what changes when
-    status: str = "in_force"
-    status_note: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class Candidate:
-    """One fused candidate with the features the ranker sees (for fitting it)."""
-
-    id: str
-    kind: str
-    citations: list[dict[str, str]]
-    features: dict[str, float]
-
-
-@dataclass
-class SearchResult:
-    query: str
-    normalized: str
-    confidence: float
-    answerable: bool
-    hits: list[Hit]
-    version: str
-    signals: dict[str, float]
-    timings_ms: dict[str, float]
-    calibrated: bool = True
-    #: "confident" (answer from the top hit), "probable" (show the best few as possibly relevant) or "low"
-    tier: str = "low"
-    #: with ``features=True``: the re-ranked candidates' ids, kinds, citations and ranker features
-    candidates: list[Candidate] = field(default_factory=list)
-    #: law cited by a hit -> what has changed or will change about it (answers must say so)
-    law_notes: dict[str, str] = field(default_factory=dict)
-
-    def as_json(self) -> dict[str, Any]:
-        """The batch/API form: query, confidence and hits with citations."""
-        return {
-            "query": self.query,
-            "confidence": round(self.confidence, 4),
-            "answerable": self.answerable,
-            "tier": self.tier,
-            "version": self.version,
-            "hits": [
-                {
-                    "id": h.id,
-                    "kind": h.kind,
-                    "title": h.title,
-                    "score": round(h.score, 6),
-                    "citations": h.citations,
-                    "text": h.text,
-                    "source": h.source,
-                    "ip_types": h.ip_types,
-                    "region": h.region,
-                    "status": h.status,
-                    "status_note": h.status_note,
-                }
-                for h in self.hits
-            ],
-        }
-
-
-@dataclass
-class Filters:
-    kind: str | None = None
-    ip_type: str | None = None
-    region: str | None = None
-    #: only texts in force on the law date (what answers an SME); the agent page sees all, labelled
-    current_only: bool = False
-
-    def validate(self) -> None:
-        if self.kind and self.kind not in KINDS:
-            raise WeiyuanError(f"未知的文档类别 {self.kind!r}，可选：{', '.join(KINDS)}")
-        if self.ip_type and self.ip_type not in IP_TYPES:
-            raise WeiyuanError(f"未知的知识产权类型 {self.ip_type!r}，可选：{', '.join(IP_TYPES)}")
-
-    def active(self) -> bool:
-        return bool(self.kind or self.ip_type or self.region or self.current_only)
-
-
-class LoadedVersion:
-    """One index version in memory."""
-
-    def __init__(self, version: str, files: VersionFiles, search_params: dict[str, Any] | None = None) -> None:
-        self.version = version
-        self.manifest = files.manifest()
-        self.chunks: ChunkTable = files.chunk_table()
-        self.vectors = files.vectors()
-        self.view_chunk = files.view_chunk()
-        self.ann: ANNIndex = files.ann_index(search_params)
-        self.bm25: BM25 = files.bm25()
-        self.fingerprint = str(self.manifest["model"]["fingerprint"])
-        self.law_notes: dict[str, str] = dict(self.manifest.get("law_notes") or {})
-        owners = np.asarray(self.view_chunk)
-        # views are written chunk by chunk, so each chunk's views are one contiguous run of rows
-        self._view_start: np.ndarray | None = (
-            np.searchsorted(owners, np.arange(len(self.chunks) + 1))
-            if len(owners) == 0 or bool(np.all(owners[1:] >= owners[:-1]))
-            else None
-        )
-        self._title_tokens: dict[int, list[str]] = {}
-        self._mask_cache: dict[tuple[str | None, str | None, str | None, bool], np.ndarray | None] = {}
-
-    def view_rows(self, chunk: int) -> np.ndarray:
-        """Rows of ``vectors`` that embed one chunk's views, in the chunk's view order."""
-        if self._view_start is not None:
-            return np.arange(self._view_start[chunk], self._view_start[chunk + 1])
-        return np.flatnonzero(np.asarray(self.view_chunk) == chunk)
-
-    def title_tokens(self, chunk: int, tokenize: Callable[[str], list[str]]) -> list[str]:
-        cached = self._title_tokens.get(chunk)
-        if cached is None:
-            cached = tokenize(normalize(self.chunks[chunk].title))
-            if len(self._title_tokens) < 100_000:
-                self._title_tokens[chunk] = cached
-        return cached
-
-    def chunk_mask(self, filters: Filters) -> np.ndarray | None:
-        key = (filters.kind, filters.ip_type, filters.region, filters.current_only)
-        if key in self._mask_cache:
-            return self._mask_cache[key]
-        if not filters.active():
-            return None
-        table = self.chunks
-        mask = np.ones(len(table), dtype=bool)
-        if filters.kind:
-            mask &= table.kinds == KINDS.index(filters.kind)
-        if filters.ip_type:
-            mask &= (table.ip_bits & (1 << IP_TYPES.index(filters.ip_type))) != 0
-        if filters.current_only:
-            mask &= table.current
-        if filters.region:
-            # National material applies everywhere; local material only in its region.
-            wanted = [i for i, name in enumerate(table.region_names) if name in (filters.region, NATIONWIDE)]
-            mask &= np.isin(table.regions, wanted)
-        self._mask_cache[key] = mask
-        return mask
 
 
 class Retriever:
@@ -387,7 +230,7 @@ class Retriever:
         timings["bm25"] = (time.perf_counter() - t0) * 1000
 
         t0 = time.perf_counter()
-        fused = self._fuse(dense, bm_ids)
+        fused = self._fused(dense, bm_ids)
         candidates: list[Candidate] = []
         if self.ranker is not None or features:
             depth = self.ranker.depth if self.ranker is not None else RANK_DEPTH
@@ -499,7 +342,7 @@ class Retriever:
         """Chunks ranked by their best view's cosine (index, score), best first."""
         wanted = self.settings.retrieval.dense_candidates
         view_mask = chunk_mask[loaded.view_chunk] if chunk_mask is not None else None
-        if view_mask is not None and view_mask.sum() <= EXACT_SUBSET_MAX:
+        if view_mask is not None and view_mask.sum() <= self.settings.retrieval.exact_subset_max:
             rows = np.flatnonzero(view_mask)
             if len(rows) == 0:
                 return []
@@ -519,18 +362,9 @@ class Retriever:
         ranked = sorted(best.items(), key=lambda kv: -kv[1])
         return ranked[:wanted]
 
-    def _fuse(self, dense: list[tuple[int, float]], bm_ids: np.ndarray) -> list[tuple[int, float]]:
-        """Weighted reciprocal-rank fusion of the two rankings."""
-        rrf_k = self.settings.retrieval.rrf_k
-        weight = self.settings.retrieval.bm25_weight
-        dense_weight = self.settings.retrieval.dense_weight
-        scores: dict[int, float] = {}
-        for rank, (index, _cos) in enumerate(dense):
-            scores[index] = scores.get(index, 0.0) + dense_weight / (rrf_k + rank + 1)
-        if weight > 0:
-            for rank, index in enumerate(bm_ids.tolist()):
-                scores[index] = scores.get(index, 0.0) + weight / (rrf_k + rank + 1)
-        return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+    def _fused(self, dense: list[tuple[int, float]], bm_ids: np.ndarray) -> list[tuple[int, float]]:
+        retrieval = self.settings.retrieval
+        return fuse(dense, bm_ids.tolist(), retrieval.dense_weight, retrieval.bm25_weight, retrieval.rrf_k)
 
     def _signals(
         self,

@@ -25,82 +25,8 @@ from pydantic import (
     model_validator,
 )
 
-IpType = Literal[
-    "patent",
-    "trademark",
-    "copyright",
-    "trade_secret",
-    "geographical_indication",
-    "plant_variety",
-    "ic_layout",
-    "unfair_competition",
-    "ecommerce",
-    "general",
-]
-IP_TYPES: tuple[str, ...] = IpType.__args__  # type: ignore[attr-defined]
-
-IP_TYPE_LABELS: dict[str, str] = {
-    "patent": "专利",
-    "trademark": "商标",
-    "copyright": "著作权",
-    "trade_secret": "商业秘密",
-    "geographical_indication": "地理标志",
-    "plant_variety": "植物新品种",
-    "ic_layout": "集成电路布图设计",
-    "unfair_competition": "反不正当竞争",
-    "ecommerce": "电子商务",
-    "general": "综合",
-}
-
-Service = Literal[
-    "consultation",
-    "infringement_judgment",
-    "mediation_arbitration",
-    "fast_handling",
-    "exhibition",
-    "overseas",
-    "ecommerce_complaint",
-    "early_warning",
-    "assistance_application",
-    "administrative_enforcement",
-    "litigation",
-    "customs",
-    "sme_support",
-]
-SERVICES: tuple[str, ...] = Service.__args__  # type: ignore[attr-defined]
-
-SERVICE_LABELS: dict[str, str] = {
-    "consultation": "咨询指导",
-    "infringement_judgment": "侵权判定参考意见",
-    "mediation_arbitration": "调解与仲裁",
-    "fast_handling": "纠纷快速处理",
-    "exhibition": "展会维权",
-    "overseas": "海外纠纷应对",
-    "ecommerce_complaint": "电商平台投诉",
-    "early_warning": "分析预警",
-    "assistance_application": "维权援助申请",
-    "administrative_enforcement": "行政投诉与查处",
-    "litigation": "诉讼",
-    "customs": "海关保护",
-    "sme_support": "中小微企业服务",
-}
-
-Kind = Literal["policy", "entry", "case"]
-KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
-KIND_LABELS: dict[str, str] = {"policy": "法规政策", "entry": "知识库", "case": "案例"}
-
-DocType = Literal[
-    "law",
-    "administrative_regulation",
-    "judicial_interpretation",
-    "local_regulation",
-    "departmental_rule",
-    "policy_document",
-    "guide",
-]
-
-#: Region of nationally applicable material.
-NATIONWIDE = "全国"
+from core.experts import Expert
+from core.vocabulary import NATIONWIDE, DocType, IpType, Kind, LawStatus, Service
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
 ARTICLE_LABEL = re.compile(r"^第[零〇一二三四五六七八九十百千]+条(之[一二三四五六七八九十]+)?$")
@@ -180,15 +106,6 @@ class Article(_Strict):
     chapter: str | None = None
     text: str = Field(min_length=1)
     line: int
-
-
-LawStatus = Literal["in_force", "not_yet_in_force", "superseded", "repealed"]
-LAW_STATUS_LABELS: dict[str, str] = {
-    "in_force": "现行有效",
-    "not_yet_in_force": "尚未施行",
-    "superseded": "已被修订",
-    "repealed": "已废止",
-}
 
 
 class Policy(_Strict):
@@ -296,27 +213,6 @@ class Case(_Strict):
 class CaseFile(_Strict):
     provenance: str = Field(min_length=4)
     cases: list[Case] = Field(default_factory=list)
-
-
-class Expert(_Strict):
-    """Profile of a human expert who takes over conversations."""
-
-    id: str
-    name: str = Field(min_length=1)
-    title: str | None = None
-    organisation: str | None = None
-    specialties: list[IpType] = Field(min_length=1)
-    regions: list[str] = Field(min_length=1)
-    capacity: int = Field(ge=1, le=200)
-    languages: list[str] = Field(default_factory=lambda: ["zh"])
-    demo: bool = False
-
-    @field_validator("id")
-    @classmethod
-    def _slug(cls, value: str) -> str:
-        if not _SLUG.match(value):
-            raise ValueError("id 只能包含小写字母、数字和连字符（2–80 个字符）")
-        return value
 
 
 class ExpertFile(_Strict):

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from index.errors import WeiyuanError
+from core.errors import WeiyuanError
 
 CURRENT = "CURRENT"
 HISTORY = "history.jsonl"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from index.errors import KnowledgeError, KnowledgeProblem
+from core.errors import KnowledgeError, KnowledgeProblem
 
 _SPACES = re.compile(r"\s+")
 _converter_lock = threading.Lock()

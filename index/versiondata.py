@@ -12,10 +12,11 @@ from typing import Any
 
 import numpy as np
 
+from core.vocabulary import IP_TYPES, KINDS
 from index import ann
 from index.ann.base import ANNIndex
 from index.bm25 import BM25
-from index.schema import IP_TYPES, KINDS, Chunk
+from index.schema import Chunk
 
 CHUNKS = "chunks.jsonl"
 CHUNK_OFFSETS = "chunk_offsets.npy"

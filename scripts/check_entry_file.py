@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from index.errors import KnowledgeError  # noqa: E402
+from core.errors import KnowledgeError  # noqa: E402
 from index.loader import load_corpus  # noqa: E402
 from tests.test_answer_figures import figures  # noqa: E402
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from index.errors import KnowledgeError
+from core.errors import KnowledgeError
 from index.loader import load_corpus
 
 

@@ -72,6 +72,27 @@ def schema_is_current(url: str) -> bool:
     return set(current) == set(heads)
 
 
+_migrated: set[str] = set()
+
+
+def open_database(url: str, echo: bool = False) -> Database:
+    """The database at ``url`` with its schema brought to the newest migration.
+
+    The one place migrations run: every process (gateway, action server, CLI,
+    supervisor) opens its database through here; the first call per URL per
+    process migrates (idempotent, so concurrent starters are safe), later calls
+    only return the session factory.
+    """
+    database = Database(url, echo)
+    with _lock:
+        if url in _migrated:
+            return database
+    upgrade(url)
+    with _lock:
+        _migrated.add(url)
+    return database
+
+
 class Database:
     """Session factory bound to one URL."""
 

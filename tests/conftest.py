@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import EmbeddingSettings, Settings
 from index.embedder import Embedder, HashingEmbedder
-from weiyuan.settings import EmbeddingSettings, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -74,7 +74,7 @@ def cli_env(settings: Settings) -> dict[str, str]:
 def shipped_index() -> Settings:
     """The index of the shipped knowledge/ under var/ (built on first use, refreshed incrementally)."""
     from index.builder import build
-    from weiyuan.runtime import embedder_factory
+    from index.runtime import embedder_factory
 
     settings = Settings()
     build(settings, embedder_factory(settings), incremental=True)
@@ -84,7 +84,7 @@ def shipped_index() -> Settings:
 @pytest.fixture(scope="session")
 def stack(shipped_index: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """The real stack: action server, Rasa server (trained model), gateway; private data and knowledge."""
-    from tests.e2e import e2e_settings
+    from weiyuan.sandbox import sandbox_settings as e2e_settings
     from weiyuan.stack import full_stack, rasa_model
 
     settings = e2e_settings(tmp_path_factory.mktemp("stack") / "var")

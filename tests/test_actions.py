@@ -14,12 +14,12 @@ import consult.service
 from actions.answer import ActionAnswerQuestion
 from actions.common import never_silent
 from consult.service import Consultant
+from core.settings import Settings
 from index.builder import build
 from index.confidence import Calibration
 from index.retriever import Retriever
 from store.db import Database
 from store.models import Ticket
-from weiyuan.settings import Settings
 
 
 @pytest.fixture

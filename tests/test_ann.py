@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from index import ann
-from weiyuan.settings import IndexSettings
 
 
 def _data(n: int, dim: int = 32, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -48,7 +47,7 @@ def test_filtered_search_only_returns_allowed_ids(backend: str) -> None:
 
 
 def test_sizing_is_chosen_from_the_data() -> None:
-    settings = IndexSettings(flat_max_vectors=1000, ivf_min_vectors=100_000)
+    settings = ann.Sizing(flat_max_vectors=1000, ivf_min_vectors=100_000)
     assert ann.choose_backend(500, settings)[0] == "flat"
     assert ann.choose_backend(5000, settings)[0] == "hnsw"
     assert ann.choose_backend(200_000, settings)[0] == "ivf"

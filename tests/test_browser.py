@@ -18,10 +18,11 @@ from typing import Any
 
 import pytest
 
-from gateway.security import create_user
+from core.settings import PROJECT_ROOT as ROOT
+from core.settings import Settings
+from desk.accounts import create_user
 from store.db import Database
-from tests.e2e import ROOT, post_json
-from weiyuan.settings import Settings
+from weiyuan.sandbox import post_json
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 SHOTS = ROOT / "docs" / "screenshots"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import KnowledgeError
 from index.chunker import chunk_corpus
-from index.errors import KnowledgeError
 from index.loader import load_corpus
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import Settings
 from index.store import VersionStore
 from tests.conftest import ROOT, cli_env
-from weiyuan.settings import Settings
 
 WEIYUAN = [sys.executable, "-m", "weiyuan.cli"]
 

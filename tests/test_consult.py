@@ -7,17 +7,18 @@ import pytest
 from consult import forms
 from consult.answers import FOOTNOTE, PROBABLE_INTRO, compose_answer, compose_clarify, compose_probable
 from consult.followup import rewrite
-from consult.handoff import create_ticket, handoff_message, open_ticket_for, transcript_from_events
-from consult.messages import pair_rest_messages
+from consult.handoff import handoff_message, transcript_from_events
 from consult.policy import Nlu
 from consult.service import Consultant
+from core.messages import pair_rest_messages
+from core.redact import redact
+from core.settings import Settings
+from desk.tickets import create_ticket, open_ticket_for
 from index.builder import build
 from index.confidence import Calibration
 from index.retriever import Retriever
 from store.db import Database
 from store.models import AuditEntry, Ticket
-from weiyuan.redact import redact
-from weiyuan.settings import Settings
 
 
 @pytest.mark.parametrize(

@@ -9,15 +9,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from core.errors import KnowledgeError, WeiyuanError
+from core.experts import Expert
+from core.settings import Settings
 from desk.routing import choose_expert
 from desk.service import Actor, Desk
 from index.builder import build
-from index.errors import KnowledgeError, WeiyuanError
 from index.retriever import Retriever
-from index.schema import Expert
 from store.db import Database
 from store.models import AuditEntry, ChatMessage, Ticket
-from weiyuan.settings import Settings
 
 EXPERTS = """provenance: 演示数据（测试）
 demo: true

@@ -7,10 +7,10 @@ import itertools
 import pytest
 from sqlalchemy import select
 
+from core.settings import Settings
 from store.db import Database
 from store.models import Ticket
-from tests.e2e import RestUser
-from weiyuan.settings import Settings
+from weiyuan.sandbox import RestUser
 
 pytestmark = pytest.mark.e2e
 _ids = itertools.count()

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.e2e import RestUser
-from weiyuan.settings import Settings
+from core.settings import Settings
+from weiyuan.sandbox import RestUser
 
 pytestmark = pytest.mark.e2e
 

@@ -14,15 +14,15 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from core.settings import Settings
+from desk.accounts import create_user
 from gateway import keys
 from gateway.app import create_app
-from gateway.security import create_user
 from index.builder import build
 from index.retriever import Retriever
 from index.store import VersionStore
 from store.db import Database
 from store.models import AuditEntry, ChatMessage, Feedback
-from weiyuan.settings import Settings
 
 PASSWORD = "correct horse battery"
 
@@ -283,3 +283,14 @@ async def test_openapi_document_describes_the_api(client: TestClient) -> None:
     assert (await client.get("/api/docs")).status == 200
     missing = await client.get("/api/nothing-here")
     assert missing.status == 404 and (await missing.json())["error"]["message"] == "找不到请求的内容"
+
+
+async def test_the_widget_uses_the_configured_title_colour_and_welcome(client: TestClient, settings: Settings) -> None:
+    settings.gateway.widget_title = "某市知识产权维权援助中心</script>"
+    settings.gateway.widget_color = "#1f6feb"
+    response = await client.get("/widget.js")
+    assert response.status == 200 and response.content_type == "application/javascript"
+    script = await response.text()
+    assert '"title": "某市知识产权维权援助中心\\u003c/script>"' in script  # escaped: cannot end a <script>
+    assert '"color": "#1f6feb"' in script and settings.gateway.widget_welcome in script
+    assert "script.dataset.title || DEFAULTS.title" in script  # a data-title on the tag still wins

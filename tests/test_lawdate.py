@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import KnowledgeError
 from index.chunker import chunk_corpus
-from index.errors import KnowledgeError
 from index.loader import load_corpus
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,11 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from core.settings import EmbeddingSettings, Settings
 from index.evaluate import corpus_article_map, load_split
 from index.retriever import Retriever
+from index.runtime import embedder_factory, make_retriever
 from tests.conftest import ROOT
-from weiyuan.runtime import embedder_factory, make_retriever
-from weiyuan.settings import EmbeddingSettings, Settings
 
 pytestmark = pytest.mark.model
 

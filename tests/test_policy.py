@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from consult.policy import Nlu, Thresholds, decide, needs_person
 from consult.query import QueryPlan, plan_query
 from consult.vocabulary import canonical_ip_type, ip_type_from_text
-from index.schema import IP_TYPE_LABELS
+from core.vocabulary import IP_TYPE_LABELS
 
 T = Thresholds(confident=0.8, probable=0.5)
 ASK = Nlu("ask_ip_law", 0.9)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import create_engine, text
 
-from consult.handoff import create_ticket, open_ticket_for
+from desk.tickets import create_ticket, open_ticket_for
 from store.db import Database, schema_is_current
 from store.models import Ticket
 

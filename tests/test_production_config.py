@@ -14,11 +14,12 @@ import pytest
 import redis
 from sqlalchemy import create_engine, select, text
 
+from core.settings import Settings
 from gateway.ratelimit import RedisLimiter
 from store.db import Database
 from store.models import ChatMessage, Ticket
-from tests.e2e import e2e_settings, post_json
-from weiyuan.settings import Settings
+from weiyuan.sandbox import post_json
+from weiyuan.sandbox import sandbox_settings as e2e_settings
 from weiyuan.stack import full_stack, rasa_model
 
 pytestmark = [pytest.mark.postgres, pytest.mark.e2e]
@@ -42,9 +43,7 @@ async def test_redis_rate_limit_is_shared_between_gateways() -> None:
 
 
 @pytest.fixture(scope="module")
-def production(
-    shipped_index: Settings, tmp_path_factory: pytest.TempPathFactory, monkeypatch_module: pytest.MonkeyPatch
-) -> Iterator[Settings]:
+def production(shipped_index: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     name = f"weiyuan_prod_{uuid.uuid4().hex[:8]}"
     admin = create_engine(f"{PG}/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -57,16 +56,7 @@ def production(
             "server": base.server.model_copy(update={"rasa_endpoints": "bot/endpoints.production.yml"}),
         }
     )
-    for key, value in {
-        "WEIYUAN_PG_HOST": "127.0.0.1",
-        "WEIYUAN_PG_PORT": "5432",
-        "WEIYUAN_PG_DB": name,
-        "WEIYUAN_PG_USER": "postgres",
-        "WEIYUAN_PG_PASSWORD": "",
-        "WEIYUAN_REDIS_HOST": "127.0.0.1",
-        "WEIYUAN_REDIS_PORT": "6379",
-    }.items():
-        monkeypatch_module.setenv(key, value)
+    # Rasa's tracker and lock stores are derived from these settings (weiyuan/stack.py), nothing else is set
     try:
         with full_stack(settings, rasa_model(settings)):
             yield settings
@@ -80,13 +70,6 @@ def production(
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
         redis.Redis.from_url(REDIS).flushdb()
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
-    patch = pytest.MonkeyPatch()
-    yield patch
-    patch.undo()
 
 
 def test_conversation_and_hand_off_are_stored_in_postgresql(production: Settings) -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from index.loader import load_corpus, split_front_matter
+from index.loader import load_corpus
+from index.policy_text import split_front_matter
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from weiyuan.settings import Settings
+from core.settings import Settings
 from weiyuan.stack import rasa_model
 
 pytestmark = pytest.mark.e2e

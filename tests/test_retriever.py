@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from core.errors import WeiyuanError
+from core.settings import Settings
 from index.builder import build
 from index.confidence import Calibration
-from index.errors import WeiyuanError
 from index.retriever import Retriever
-from weiyuan.settings import Settings
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from index.errors import KnowledgeError
+from core.errors import KnowledgeError
 from index.textnorm import load_synonyms, normalize, prepare_query
 from index.tokenizer import Tokenizer
 

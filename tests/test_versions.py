@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.errors import KnowledgeError, WeiyuanError
+from core.settings import Settings
 from index.builder import build
-from index.errors import KnowledgeError, WeiyuanError
 from index.retriever import Retriever
 from index.store import VersionStore
 from tests.conftest import CountingEmbedder
-from weiyuan.settings import Settings
 
 
 def _edit_entry(knowledge: Path, old: str, new: str) -> None:

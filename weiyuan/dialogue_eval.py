@@ -14,16 +14,16 @@ import json
 import statistics
 import tempfile
 import time
-import urllib.request
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from consult.messages import BotMessage, pair_rest_messages
+from core.messages import BotMessage, pair_rest_messages
+from core.settings import Settings
 from index.evaluate import Question, is_relevant_source
-from weiyuan.settings import ServerSettings, Settings
+from weiyuan.sandbox import post_json, reading_settings
 
 OUTCOMES = ("answered_correct", "answered_wrong", "clarified", "handed_over", "declined", "silent", "other")
 OUTCOME_LABELS = {
@@ -84,13 +84,6 @@ def _basis(messages: list[BotMessage]) -> dict[str, Any]:
     return {}
 
 
-def rest_turn(url: str, sender: str, text: str, timeout: float = 60) -> list[BotMessage]:
-    body = json.dumps({"sender": sender, "message": text}).encode()
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"}, method="POST")
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        return pair_rest_messages(json.loads(response.read().decode()))
-
-
 def run_questions(
     url: str,
     questions: list[tuple[str, Question]],
@@ -101,7 +94,9 @@ def run_questions(
     turns = []
     for number, (name, question) in enumerate(questions, start=1):
         started = time.perf_counter()
-        messages = rest_turn(url, f"eval-{run}-{question.id}", question.query)
+        messages = pair_rest_messages(
+            post_json(url, {"sender": f"eval-{run}-{question.id}", "message": question.query})
+        )
         latency = (time.perf_counter() - started) * 1000
         outcome, tier, shown = classify(question, messages)
         turns.append(
@@ -216,38 +211,17 @@ def render_markdown(split: str, summary: dict[str, Any], command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def private_settings(settings: Settings, workdir: Path, ports: tuple[int, int]) -> Settings:
-    """A throw-away data folder (database, tracker store, logs) reading the index and model of ``settings``."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    for name in ("index", "models", "wheels"):
-        link = workdir / name
-        if not link.exists():
-            link.symlink_to(settings.data_dir / name)
-    return Settings(
-        data_dir=workdir,
-        knowledge_dir=settings.knowledge_dir,
-        server=ServerSettings(host=settings.server.host, rasa_port=ports[0], action_port=ports[1]),
-    )
-
-
 def evaluate_dialogue(
     settings: Settings,
     questions: list[tuple[str, Question]],
     progress: Callable[[int], None] | None = None,
 ) -> list[Turn]:
     """Start a private Rasa server and action server, ask every question, stop them."""
-    import socket
-
     from weiyuan.stack import Stack, action_service, rasa_model, rasa_service
-
-    def free_port() -> int:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            return int(sock.getsockname()[1])
 
     model = rasa_model(settings)
     with tempfile.TemporaryDirectory(prefix="weiyuan-eval-") as tmp:
-        private = private_settings(settings, Path(tmp), (free_port(), free_port()))
+        private = reading_settings(settings, Path(tmp))
         with Stack(private, [action_service(private), rasa_service(private, model)]):
             url = f"http://{private.server.host}:{private.server.rasa_port}/webhooks/rest/webhook"
             return run_questions(url, questions, progress)

@@ -6,18 +6,21 @@ tests, so both run exactly the same commands.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from index.errors import WeiyuanError
-from weiyuan.settings import Settings
+from sqlalchemy.engine import make_url
+
+from core.errors import WeiyuanError
+from core.settings import Settings
 
 
 @dataclass
@@ -42,26 +45,40 @@ def rasa_model(settings: Settings) -> Path:
     return settings.root / out.stdout.strip().splitlines()[-1]
 
 
+def rasa_endpoint_env(settings: Settings) -> dict[str, str]:
+    """The variables ``bot/endpoints*.yml`` read, derived from the one configuration."""
+    env = {
+        "WEIYUAN_ACTION_URL": f"http://{settings.server.host}:{settings.server.action_port}/webhook",
+        "WEIYUAN_RASA_TRACKER_DB": str(settings.data_dir / "rasa" / "tracker.db"),
+    }
+    if settings.database.url.startswith("postgresql"):
+        url = make_url(settings.database.url)
+        env |= {
+            "WEIYUAN_PG_HOST": url.host or "127.0.0.1",
+            "WEIYUAN_PG_PORT": str(url.port or 5432),
+            "WEIYUAN_PG_DB": url.database or "",
+            "WEIYUAN_PG_USER": url.username or "",
+            "WEIYUAN_PG_PASSWORD": url.password or "",
+        }
+    if settings.gateway.redis_url:
+        redis = urlsplit(settings.gateway.redis_url)
+        env |= {"WEIYUAN_REDIS_HOST": redis.hostname or "127.0.0.1", "WEIYUAN_REDIS_PORT": str(redis.port or 6379)}
+    return env
+
+
 def base_env(settings: Settings) -> dict[str, str]:
-    env = dict(os.environ)
+    """The environment of a child process: the whole configuration as one file, nothing hand-picked."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WEIYUAN_")}
     env.update(
         {
             "RASA_TELEMETRY_ENABLED": "false",
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             "TF_CPP_MIN_LOG_LEVEL": "3",
             "PYTHONWARNINGS": "ignore",
-            "WEIYUAN_DATA_DIR": str(settings.data_dir),
-            "WEIYUAN_KNOWLEDGE_DIR": str(settings.knowledge_dir),
-            "WEIYUAN_ACTION_URL": f"http://{settings.server.host}:{settings.server.action_port}/webhook",
-            "WEIYUAN_RASA_TRACKER_DB": str(settings.data_dir / "rasa" / "tracker.db"),
+            "WEIYUAN_CONFIG": str(settings.export(settings.data_dir / "run" / "settings.json")),
+            **rasa_endpoint_env(settings),
         }
     )
-    if settings.database.url:
-        env["WEIYUAN_DATABASE__URL"] = settings.database.url
-    if settings.gateway.redis_url:
-        env["WEIYUAN_GATEWAY__REDIS_URL"] = settings.gateway.redis_url
-    if settings.gateway.allowed_origins:
-        env["WEIYUAN_GATEWAY__ALLOWED_ORIGINS"] = json.dumps(settings.gateway.allowed_origins)
     return env
 
 
@@ -128,10 +145,10 @@ class Stack:
         self.services = services
 
     def start(self) -> None:
-        from store.db import Database
+        from store.db import open_database
 
-        # migrate once here: the services would otherwise race to create the same tables
-        Database(self.settings.database_url).upgrade()
+        # migrate before the services start: they would otherwise race to create the same tables
+        open_database(self.settings.database_url)
         for service in self.services:
             assert service.log is not None
             service.log.parent.mkdir(parents=True, exist_ok=True)
@@ -172,6 +189,14 @@ class Stack:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
 
+    def watch(self, stop: threading.Event, interval: float = 1.0) -> Service | None:
+        """Block until ``stop`` is set or a service exits on its own (that service is returned)."""
+        while not stop.wait(interval):
+            for service in self.services:
+                if service.process is not None and service.process.poll() is not None:
+                    return service
+        return None
+
     def __enter__(self) -> Stack:
         self.start()
         return self
@@ -186,12 +211,7 @@ def gateway_service(settings: Settings) -> Service:
         name="网关",
         command=[str(settings.root / ".venv" / "bin" / "python"), "-m", "gateway"],
         health_url=f"http://{server.host}:{server.gateway_port}/healthz",
-        env={
-            **base_env(settings),
-            "WEIYUAN_SERVER__HOST": server.host,
-            "WEIYUAN_SERVER__GATEWAY_PORT": str(server.gateway_port),
-            "WEIYUAN_SERVER__RASA_PORT": str(server.rasa_port),
-        },
+        env=base_env(settings),
         log=settings.data_dir / "logs" / "gateway.log",
     )
 

@@ -12,11 +12,14 @@
   if (!script || window.__weiyuanWidget) return;
   window.__weiyuanWidget = true;
   var base = new URL(script.src, location.href).origin;
+  // The gateway fills in its configured defaults (settings gateway.widget_*) when it serves this file.
+  var DEFAULTS = /*WEIYUAN_DEFAULTS*/{ title: "知识产权维权援助咨询", color: "#c62f2f", welcome: "您好！" };
+  var COLOR = /^#[0-9a-fA-F]{3,8}$/;
   var cfg = {
-    title: script.dataset.title || "知识产权维权援助咨询",
-    color: /^#[0-9a-fA-F]{3,8}$/.test(script.dataset.color || "") ? script.dataset.color : "#c62f2f",
+    title: script.dataset.title || DEFAULTS.title,
+    color: COLOR.test(script.dataset.color || "") ? script.dataset.color : (COLOR.test(DEFAULTS.color) ? DEFAULTS.color : "#c62f2f"),
     position: script.dataset.position === "left" ? "left" : "right",
-    welcome: script.dataset.welcome || "您好！我是维援，可以回答专利、商标、著作权、商业秘密、电商投诉等知识产权问题，也可以帮您申请维权援助或转人工。"
+    welcome: script.dataset.welcome || DEFAULTS.welcome
   };
   var STORE = "weiyuan_session";
   var state = { session: null, lastId: 0, busy: false, open: false, polling: null, handedOver: false, seen: {} };

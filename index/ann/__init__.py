@@ -7,18 +7,30 @@ graph would cost too much memory.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from index.ann.base import ANNIndex
 from index.ann.flat import FlatIndex
 from index.ann.hnsw import HNSWIndex
 from index.ann.ivf import IVFIndex
-from weiyuan.settings import IndexSettings
 
 BACKENDS: dict[str, type[ANNIndex]] = {cls.backend: cls for cls in (FlatIndex, HNSWIndex, IVFIndex)}
 
 
-def choose_backend(n_vectors: int, settings: IndexSettings) -> tuple[str, dict[str, Any]]:
+@dataclass(frozen=True)
+class Sizing:
+    """Where one backend gives way to the next, and their parameters (plain values, no settings)."""
+
+    flat_max_vectors: int = 50_000
+    ivf_min_vectors: int = 5_000_000
+    hnsw_m: int = 32
+    hnsw_ef_construction: int = 80
+    hnsw_ef_search: int = 512
+    ivf_nprobe: int = 32
+
+
+def choose_backend(n_vectors: int, settings: Sizing) -> tuple[str, dict[str, Any]]:
     """Backend name and parameters for an index of ``n_vectors`` vectors."""
     if n_vectors <= settings.flat_max_vectors:
         return "flat", {}
@@ -39,4 +51,4 @@ def create(backend: str, dim: int, params: dict[str, Any] | None = None) -> ANNI
     return cls(dim, params)
 
 
-__all__ = ["BACKENDS", "ANNIndex", "FlatIndex", "HNSWIndex", "IVFIndex", "choose_backend", "create"]
+__all__ = ["BACKENDS", "ANNIndex", "FlatIndex", "HNSWIndex", "IVFIndex", "Sizing", "choose_backend", "create"]

@@ -6,9 +6,9 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from core.settings import Settings
 from index.embedder import Embedder, load_embedder
 from index.retriever import Retriever
-from weiyuan.settings import Settings
 
 _lock = threading.Lock()
 _embedders: dict[tuple[str, str], Embedder] = {}

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from index.yamlio import Path_, line_for
+from core.yamlio import Path_, line_for
 
 
 class WeiyuanError(Exception):

@@ -4,7 +4,9 @@ Defaults work out of the box (SQLite, local index files under ``var/``).
 Override with environment variables (``WEIYUAN_<SECTION>__<FIELD>``, e.g.
 ``WEIYUAN_INDEX__HNSW_M=48``), a TOML file named by ``WEIYUAN_CONFIG``
 (or ``weiyuan.toml`` in the project root), or explicit keyword arguments in
-tests.  Environment variables win over the file.
+tests.  Environment variables win over the file.  The supervisor
+(``weiyuan serve``) resolves the settings once and hands all of them to each
+process it starts as a JSON file named by ``WEIYUAN_CONFIG``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from pydantic_settings import (
     BaseSettings,
+    JsonConfigSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -67,6 +70,10 @@ class IndexSettings(BaseModel):
     hnsw_ef_search: int = 512
     ivf_nprobe: int = 32
 
+    def sizing(self) -> dict[str, int]:
+        """The ANN sizing parameters as plain values (``index.ann.Sizing(**...)``)."""
+        return self.model_dump(exclude={"keep_versions"})
+
 
 class RetrievalSettings(BaseModel):
     """Hybrid search and confidence parameters (see docs/retrieval.md for the measurements)."""
@@ -86,6 +93,9 @@ class RetrievalSettings(BaseModel):
     use_ranker: bool = False
     #: Seconds between checks for a new serving version (hot reload).
     reload_check_seconds: float = 1.0
+    #: A filter that leaves at most this many vectors is searched exactly over the subset
+    #: (an approximate index searched with a narrow filter can return too few hits).
+    exact_subset_max: int = 20_000
 
 
 class DatabaseSettings(BaseModel):
@@ -125,6 +135,10 @@ class GatewaySettings(BaseModel):
     #: Send cookies only over HTTPS (turn on behind TLS in production).
     secure_cookies: bool = False
     login_attempts_per_minute: int = 5
+    #: Seconds the widget API waits for Rasa before telling the user the message was kept.
+    rasa_timeout_seconds: float = 60
+    #: Seconds between checks whether a text changed status (a revision taking effect) since the build.
+    law_date_check_seconds: float = 600
     #: Widget defaults (each can be overridden by data-* attributes on the script tag).
     widget_title: str = "知识产权维权援助咨询"
     widget_color: str = "#c62f2f"
@@ -154,6 +168,8 @@ class DialogueSettings(BaseModel):
     max_sources: int = 3
     #: Related questions offered as buttons.
     max_related: int = 3
+    #: A statute article quoted in an answer is cut after this many characters (the source link has it all).
+    quote_chars: int = 360
 
 
 class DeskSettings(BaseModel):
@@ -219,9 +235,24 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         config_file = Path(os.environ.get("WEIYUAN_CONFIG", PROJECT_ROOT / "weiyuan.toml"))
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if config_file.is_file():
+        if config_file.is_file() and config_file.suffix == ".json":
+            sources.append(JsonConfigSettingsSource(settings_cls, json_file=config_file))
+        elif config_file.is_file():
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
         return tuple(sources)
+
+    def export(self, path: Path) -> Path:
+        """Write the whole resolved configuration for child processes (``WEIYUAN_CONFIG=path``).
+
+        The supervisor hands every process the same settings this way, so an override
+        given to ``weiyuan serve`` (file, environment or code) reaches the action
+        server and the gateway too, not a hand-picked subset.
+        """
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(self.model_dump_json(indent=1), encoding="utf-8")
+        tmp.replace(path)
+        return path
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,114 @@
+"""Reusable answers: an expert's reply becomes a draft entry; an admin reviews and publishes it to the knowledge base."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+
+from core.errors import WeiyuanError
+from core.vocabulary import IP_TYPES
+from desk.lifecycle import Actor, TicketLifecycle, aware
+from index import editing
+from store.audit import record_audit
+from store.models import KnowledgeDraft, utcnow
+
+
+class DraftWorkflow(TicketLifecycle):
+    def create_draft(self, number: str | None, actor: Actor, data: dict[str, Any]) -> int:
+        question = str(data.get("question") or "").strip()
+        answer = str(data.get("answer") or "").strip()
+        ip_type = str(data.get("ip_type") or "general")
+        if len(question) < 4 or len(answer) < 20:
+            raise WeiyuanError("请填写问题（至少 4 个字）和回答（至少 20 个字）")
+        if ip_type not in IP_TYPES:
+            raise WeiyuanError("知识产权类型无效")
+        references = [
+            r for r in data.get("references") or [] if isinstance(r, dict) and r.get("law") and r.get("article")
+        ]
+        variants = [str(v).strip() for v in data.get("variants") or [] if str(v).strip()]
+        with self.db.session() as session:
+            ticket_id = self._get(session, number).id if number else None
+            draft = KnowledgeDraft(
+                question=question,
+                answer=answer,
+                ip_type=ip_type,
+                ticket_id=ticket_id,
+                created_by=actor.username,
+                references=[{"law": r["law"], "article": r["article"]} for r in references],
+                variants=variants,
+            )
+            session.add(draft)
+            session.flush()
+            record_audit(session, actor.username, "draft.create", "draft", str(draft.id), ticket=number)
+            return draft.id
+
+    def drafts(self, status: str = "draft") -> list[dict[str, Any]]:
+        with self.db.session() as session:
+            rows = session.scalars(
+                select(KnowledgeDraft).where(KnowledgeDraft.status == status).order_by(KnowledgeDraft.id.desc())
+            )
+            return [
+                {
+                    "id": d.id,
+                    "status": d.status,
+                    "question": d.question,
+                    "variants": d.variants,
+                    "answer": d.answer,
+                    "ip_type": d.ip_type,
+                    "references": d.references,
+                    "created_by": d.created_by,
+                    "created_at": aware(d.created_at).isoformat() if d.created_at else None,  # type: ignore[union-attr]
+                    "entry_id": d.entry_id,
+                }
+                for d in rows
+            ]
+
+    def publish_draft(self, draft_id: int, actor: Actor, edits: dict[str, Any]) -> str:
+        """Append the (edited) draft to the expert-answers file; validated like any knowledge change."""
+        with self.db.session() as session:
+            draft = session.get(KnowledgeDraft, draft_id)
+            if draft is None or draft.status != "draft":
+                raise WeiyuanError("这条草稿不存在或已处理")
+            for key in ("question", "answer", "ip_type", "references", "variants"):
+                if key in edits and edits[key] is not None:
+                    setattr(draft, key, edits[key])
+            entry_id = f"expert-answer-{draft.id}"
+            root = self.settings.knowledge_dir
+            rel = self.settings.desk.drafts_file
+            path = root / rel
+            current = yaml.safe_load(path.read_text("utf-8")) if path.exists() else None
+            data: dict[str, Any] = current if isinstance(current, dict) else {}
+            data.setdefault("provenance", "由本中心专家在人工答复中撰写，经管理员审核后发布（weiyuan 专家工作台）。")
+            entries: list[Any] = data.setdefault("entries", [])
+            entries.append(
+                {
+                    "id": entry_id,
+                    "question": draft.question,
+                    "variants": list(draft.variants or []),
+                    "answer": draft.answer,
+                    "ip_type": draft.ip_type,
+                    "services": ["consultation"],
+                    "region": "全国",
+                    "references": list(draft.references or []),
+                }
+            )
+            text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
+            editing.write_file(root, rel, text, self.settings.data_dir / "knowledge-history")
+            draft.status, draft.reviewed_by, draft.reviewed_at, draft.entry_id = (
+                "published",
+                actor.username,
+                utcnow(),
+                entry_id,
+            )
+            record_audit(session, actor.username, "draft.publish", "draft", str(draft.id), entry=entry_id)
+            return entry_id
+
+    def reject_draft(self, draft_id: int, actor: Actor, note: str) -> None:
+        with self.db.session() as session:
+            draft = session.get(KnowledgeDraft, draft_id)
+            if draft is None or draft.status != "draft":
+                raise WeiyuanError("这条草稿不存在或已处理")
+            draft.status, draft.reviewed_by, draft.reviewed_at, draft.note = "rejected", actor.username, utcnow(), note
+            record_audit(session, actor.username, "draft.reject", "draft", str(draft.id))

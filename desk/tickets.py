@@ -1,0 +1,72 @@
+"""Opening tickets: the durable record that hands a conversation to a person.
+
+Every way a ticket is opened (the bot's hand-over, the assistance application,
+hotline intake) goes through :func:`create_ticket`, which commits the ticket,
+its number, its priority and its audit entry together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+
+from store.audit import record_audit
+from store.db import Database
+from store.models import Ticket
+
+#: Reasons whose tickets go to the front of the queue.
+PRIORITY = {"needs_person": "high"}
+
+
+def ticket_number(ticket_id: int, when: dt.datetime) -> str:
+    return f"WY{when:%y%m%d}-{ticket_id:05d}"
+
+
+def create_ticket(
+    db: Database,
+    *,
+    kind: str,
+    reason: str,
+    conversation_id: str | None,
+    channel: str = "rest",
+    ip_type: str | None = None,
+    region: str | None = None,
+    transcript: list[dict[str, Any]] | None = None,
+    retrieval: dict[str, Any] | None = None,
+    fields: dict[str, Any] | None = None,
+    actor: str = "bot",
+) -> Ticket:
+    """Write the ticket durably (committed when this returns)."""
+    values: dict[str, Any] = {
+        "kind": kind,
+        "reason": reason,
+        "status": "open",
+        "priority": PRIORITY.get(reason, "normal"),
+        "conversation_id": conversation_id,
+        "channel": channel,
+        "ip_type": ip_type,
+        "region": region,
+        "transcript": transcript or [],
+        "retrieval": retrieval or {},
+        "bot_paused": kind == "handoff",
+    }
+    values.update(fields or {})
+    with db.session() as session:
+        ticket = Ticket(**values)
+        session.add(ticket)
+        session.flush()
+        ticket.number = ticket_number(ticket.id, ticket.created_at)
+        record_audit(session, actor, f"ticket.create.{kind}", "ticket", ticket.number, reason=reason, channel=channel)
+    return ticket
+
+
+def open_ticket_for(db: Database, conversation_id: str) -> Ticket | None:
+    """The conversation's ticket that is still being handled, if any."""
+    with db.session() as session:
+        return session.scalars(
+            select(Ticket)
+            .where(Ticket.conversation_id == conversation_id, Ticket.status.not_in(("resolved", "closed")))
+            .order_by(Ticket.id.desc())
+        ).first()

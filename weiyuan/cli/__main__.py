@@ -1,0 +1,3 @@
+from weiyuan.cli import main
+
+main()
