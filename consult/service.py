@@ -40,7 +40,7 @@ class Consultant:
     def __init__(self, settings: Settings, retriever: Retriever | None = None, db: Database | None = None) -> None:
         self.settings = settings
         self.retriever = retriever or make_retriever(settings)
-        self.db = db or open_database(settings.database_url)
+        self.db = db or open_database(settings.database_url, settings.database.echo)
         self.desk = Desk(settings, self.db)
         self._ip_terms: frozenset[str] | None = None
         self._domain_file: DomainModel | None = DomainModel.load(settings.dialogue.domain_file)

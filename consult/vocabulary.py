@@ -69,6 +69,7 @@ NOT_IP_EVIDENCE = frozenset(
 
 #: Values DIET has been seen to produce that name a type without containing its words.
 _ALIASES = {
+    "地标": "geographical_indication",
     "反不正当竞争": "unfair_competition",
     "知识产权": "general",
     "综合": "general",

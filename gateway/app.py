@@ -65,7 +65,9 @@ def create_app(settings: Settings, retriever: Retriever | None = None) -> web.Ap
         middlewares=[error_middleware, headers_middleware, cors_middleware(settings), auth_middleware],  # type: ignore[list-item]
     )
     app[keys.SETTINGS] = settings
-    app[keys.DB] = Database(settings.database_url)  # migrated by _lifecycle (off the event loop)
+    app[keys.DB] = Database(
+        settings.database_url, settings.database.echo
+    )  # migrated by _lifecycle (off the event loop)
     app[keys.RETRIEVER] = retriever or make_retriever(settings)
     app[keys.JOBS] = JobManager(settings, app[keys.RETRIEVER])
     app[keys.DESK] = Desk(settings, app[keys.DB])

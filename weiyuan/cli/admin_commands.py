@@ -60,7 +60,7 @@ def user_add(
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = typer.prompt("密码（至少 10 位）", hide_input=True, confirmation_prompt="再输入一次")
-    db = open_database(get_settings().database_url)
+    db = open_database(get_settings().database_url, get_settings().database.echo)
     try:
         create_user(db, username, password, role, display_name=display_name, expert_id=expert_id)
     except ValueError as exc:
@@ -74,7 +74,7 @@ def user_list() -> None:
     from desk.accounts import list_users
     from store.db import open_database
 
-    db = open_database(get_settings().database_url)
+    db = open_database(get_settings().database_url, get_settings().database.echo)
     for user in list_users(db):
         state = "启用" if user["active"] else "停用"
         console.print(f"{user['username']}\t{user['role']}\t{user['display_name']}\t{state}")
@@ -86,5 +86,5 @@ def db_upgrade() -> None:
     from store.db import open_database
 
     settings = get_settings()
-    open_database(settings.database_url)
+    open_database(settings.database_url, settings.database.echo)
     console.print(f"数据库已是最新结构：{settings.database_url.split('@')[-1]}")

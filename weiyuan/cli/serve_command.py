@@ -22,7 +22,7 @@ def serve() -> None:
     from weiyuan.stack import full_stack, rasa_model
 
     settings = get_settings()
-    db = open_database(settings.database_url)
+    db = open_database(settings.database_url, settings.database.echo)
     console.print("正在准备 Rasa 模型（输入没变时直接复用）……")
     model = rasa_model(settings)
     console.print("正在启动 动作服务、Rasa 服务、网关（首次约 1 分钟）……")
