@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from core.vocabulary import IP_TYPE_LABELS, KIND_LABELS
+from core.vocabulary import IP_TYPE_LABELS, KIND_LABELS, LAW_STATUS_LABELS
 from gateway import keys
 from gateway.errors import ApiError
 from gateway.security import require
@@ -43,6 +43,8 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "region": hit.region,
         "source": hit.source,
         "services": hit.services,
+        "status": hit.status,
+        "status_label": LAW_STATUS_LABELS.get(hit.status, ""),
     }
 
 
@@ -85,6 +87,7 @@ async def search(request: web.Request) -> web.Response:
         kind=_filter(request.query.get("kind")),
         ip_type=_filter(request.query.get("ip_type")),
         region=_filter(request.query.get("region")),
+        current_only=request.query.get("current_only") == "1",
     )
     return web.json_response(
         {

@@ -194,3 +194,27 @@ def test_a_text_not_yet_in_force_can_be_cited_by_its_year_before_and_after_it_ta
     cited = {(r.law, r.article) for e in after.entries for r in e.references}
     # the same reference now names the text in force, by its title
     assert ("中华人民共和国商标法", "第七十二条") in cited
+
+
+async def test_the_agent_page_can_show_only_the_texts_in_force(
+    revised: Path, settings, factory, aiohttp_client
+) -> None:  # type: ignore[no-untyped-def]
+    from desk.accounts import create_user
+    from gateway.app import create_app
+    from index.builder import build
+    from index.retriever import Retriever
+    from store.db import open_database
+    from tests.test_gateway import PASSWORD, login
+
+    settings = settings.model_copy(update={"law_date": dt.date(2026, 12, 1)})
+    build(settings, factory, incremental=True)
+    create_user(open_database(settings.database_url), "agent1", PASSWORD, "agent")
+    client = await aiohttp_client(create_app(settings, Retriever(settings, factory)))
+    await login(client, "agent1")
+    query = "/api/search?q=侵犯注册商标专用权的行为&kind=policy&k=20"
+    everything = (await (await client.get(query)).json())["hits"]
+    assert {"not_yet_in_force"} <= {h["status"] for h in everything}
+    future = next(h for h in everything if h["status"] == "not_yet_in_force")
+    assert future["status_label"] == "尚未施行" and "尚未施行" in future["title"]
+    current = (await (await client.get(query + "&current_only=1")).json())["hits"]
+    assert current and {h["status_label"] for h in current} == {"现行有效"}

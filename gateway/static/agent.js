@@ -2,7 +2,7 @@
 (function () {
   "use strict";
   var q = document.getElementById("q"), results = document.getElementById("results"), status = document.getElementById("status");
-  var filters = ["ip_type", "kind", "region"].map(function (id) { return document.getElementById(id); });
+  var filters = ["ip_type", "kind", "region", "current_only"].map(function (id) { return document.getElementById(id); });
   var detail = document.getElementById("detail"), recentList = document.getElementById("recent");
   var hits = [], active = -1, terms = [], timer = null, seq = 0, current = null;
   var RECENT = "weiyuan_agent_recent";
