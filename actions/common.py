@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import functools
 import logging
 import uuid
@@ -25,13 +26,16 @@ Run = Callable[[Any, CollectingDispatcher, Tracker, dict[str, Any]], Awaitable[l
 A = TypeVar("A")
 
 
-class ConsultAction(Action):
+class ConsultAction(Action, abc.ABC):
     """An action over the consultation service, injected like rasa-sdk's ``ActionQueryKnowledgeBase``
     receives its knowledge base: the action server passes none and gets the process-wide one;
-    unit tests pass a fake."""
+    unit tests pass a fake.  Abstract, so rasa-sdk's executor does not register the base itself."""
 
     def __init__(self, service: ConsultationService | None = None) -> None:
         self._service = service
+
+    @abc.abstractmethod
+    def name(self) -> str: ...
 
     @property
     def service(self) -> ConsultationService:

@@ -8,6 +8,7 @@ error that leaves the user without an answer.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -150,3 +151,14 @@ def test_an_application_is_submitted_only_when_confirmed() -> None:
     assert messages[0]["text"] == "申请已提交"
     assert {"event": "slot", "name": "ticket_number", "value": "WY-APP", "timestamp": None} in events
     assert {"event": "slot", "name": "phone", "value": None, "timestamp": None} in events  # the form is cleared
+
+
+def test_the_action_server_registers_every_action_and_not_the_base() -> None:
+    from rasa_sdk.executor import ActionExecutor
+
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    names = set(executor.actions)
+    assert {"action_answer_question", "action_handoff", "action_record_feedback", "action_submit_application"} <= names
+    domain_actions = set((Path(__file__).resolve().parent.parent / "bot" / "domain.yml").read_text("utf-8").split())
+    assert all(name in domain_actions or name.startswith("validate_") for name in names)
