@@ -40,10 +40,15 @@ class ConsultAction(Action, abc.ABC):
     @property
     def service(self) -> ConsultationService:
         if self._service is None:
-            from consult.service import get_consultant
-
-            self._service = Turns(get_consultant())
+            self._service = default_service()
         return self._service
+
+
+def default_service() -> ConsultationService:
+    """The process-wide consultation (model and index loaded once per action server)."""
+    from consult.service import get_consultant
+
+    return Turns(get_consultant())
 
 
 def never_silent(cls: type[A]) -> type[A]:
@@ -73,7 +78,7 @@ def never_silent(cls: type[A]) -> type[A]:
 def apologise(action: Any, dispatcher: CollectingDispatcher, tracker: Tracker, error_id: str) -> list[EventType]:
     """The reply after a failure: a ticket if the service still works, a polite message in any case."""
     try:
-        service = action.service if isinstance(action, ConsultAction) else ConsultAction().service
+        service = action.service if isinstance(action, ConsultAction) else default_service()
         return deliver(dispatcher, service.apologise(state_of(tracker), error_id))
     except Exception:
         log.exception("could not open a ticket for error %s", error_id)

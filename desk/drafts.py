@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
 from sqlalchemy import select
 
 from core.errors import WeiyuanError
 from core.vocabulary import IP_TYPES
+from desk.knowledge import KnowledgeEditor
 from desk.lifecycle import Actor, TicketLifecycle, aware
-from index import editing
 from store.audit import record_audit
 from store.models import KnowledgeDraft, utcnow
 
@@ -75,14 +74,8 @@ class DraftWorkflow(TicketLifecycle):
                 if key in edits and edits[key] is not None:
                     setattr(draft, key, edits[key])
             entry_id = f"expert-answer-{draft.id}"
-            root = self.settings.knowledge_dir
-            rel = self.settings.desk.drafts_file
-            path = root / rel
-            current = yaml.safe_load(path.read_text("utf-8")) if path.exists() else None
-            data: dict[str, Any] = current if isinstance(current, dict) else {}
-            data.setdefault("provenance", "由本中心专家在人工答复中撰写，经管理员审核后发布（weiyuan 专家工作台）。")
-            entries: list[Any] = data.setdefault("entries", [])
-            entries.append(
+            KnowledgeEditor(self.settings, self.db).append_entry(
+                self.settings.desk.drafts_file,
                 {
                     "id": entry_id,
                     "question": draft.question,
@@ -92,10 +85,9 @@ class DraftWorkflow(TicketLifecycle):
                     "services": ["consultation"],
                     "region": "全国",
                     "references": list(draft.references or []),
-                }
+                },
+                provenance="由本中心专家在人工答复中撰写，经管理员审核后发布（weiyuan 专家工作台）。",
             )
-            text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
-            editing.write_file(root, rel, text, self.settings.data_dir / "knowledge-history")
             draft.status, draft.reviewed_by, draft.reviewed_at, draft.entry_id = (
                 "published",
                 actor.username,

@@ -11,11 +11,11 @@ from core.errors import KnowledgeError
 from core.settings import Settings
 from desk import accounts
 from desk.accounts import ROLES, create_user, list_users
+from desk.knowledge import KnowledgeEditor
 from gateway import keys
 from gateway.errors import ApiError, json_object
 from gateway.jobs import JobManager
 from gateway.security import current, require
-from index import editing
 from index.diff import diff_versions
 from index.store import VersionStore
 from store.audit import audit
@@ -26,6 +26,10 @@ routes = web.RouteTableDef()
 def _store(request: web.Request) -> VersionStore:
     settings: Settings = request.app[keys.SETTINGS]
     return VersionStore(settings.index_dir)
+
+
+def _editor(request: web.Request) -> KnowledgeEditor:
+    return KnowledgeEditor(request.app[keys.SETTINGS], request.app[keys.DB])
 
 
 def _actor(request: web.Request) -> str:
@@ -136,19 +140,16 @@ async def diff(request: web.Request) -> web.Response:
 @routes.get("/api/admin/knowledge")
 @require("admin")
 async def knowledge_files(request: web.Request) -> web.Response:
-    settings: Settings = request.app[keys.SETTINGS]
-    files = editing.list_files(settings.knowledge_dir)
-    return web.json_response({"files": [f.__dict__ for f in files]})
+    return web.json_response({"files": [f.__dict__ for f in _editor(request).files()]})
 
 
 @routes.get("/api/admin/knowledge/file")
 @require("admin")
 async def read_file(request: web.Request) -> web.Response:
-    settings: Settings = request.app[keys.SETTINGS]
-    path = editing.check_path(settings.knowledge_dir, request.query.get("path", ""))
-    if not path.is_file():
+    content = _editor(request).read(request.query.get("path", ""))
+    if content is None:
         raise ApiError(404, "文件不存在")
-    return web.json_response({"path": request.query["path"], "content": path.read_text("utf-8")})
+    return web.json_response({"path": request.query["path"], "content": content})
 
 
 @routes.post("/api/admin/knowledge/validate")
@@ -156,9 +157,8 @@ async def read_file(request: web.Request) -> web.Response:
 async def validate(request: web.Request) -> web.Response:
     """Check a change without saving it: every problem with file and line."""
     data = await json_object(request)
-    settings: Settings = request.app[keys.SETTINGS]
     try:
-        editing.validate_change(settings.knowledge_dir, str(data.get("path", "")), _content(data))
+        _editor(request).validate(str(data.get("path", "")), _content(data))
     except KnowledgeError as exc:
         return web.json_response({"ok": False, "problems": [p.as_dict() for p in exc.problems]})
     return web.json_response({"ok": True, "problems": []})
@@ -176,23 +176,16 @@ def _content(data: dict[str, Any]) -> str:
 async def save_file(request: web.Request) -> web.Response:
     """Save (create or replace) a knowledge file; refused with problems if the corpus would be invalid."""
     data = await json_object(request)
-    settings: Settings = request.app[keys.SETTINGS]
     rel = str(data.get("path", ""))
-    existed = editing.check_path(settings.knowledge_dir, rel).exists()
-    editing.write_file(settings.knowledge_dir, rel, _content(data), settings.data_dir / "knowledge-history")
-    audit(request.app[keys.DB], _actor(request), "knowledge.update" if existed else "knowledge.create", "file", rel)
+    _editor(request).save(rel, _content(data), _actor(request))
     return web.json_response({"ok": True, "path": rel, "hint": "已保存。点击“刷新索引”让新内容生效。"})
 
 
 @routes.delete("/api/admin/knowledge/file")
 @require("admin")
 async def delete_file(request: web.Request) -> web.Response:
-    settings: Settings = request.app[keys.SETTINGS]
-    rel = request.query.get("path", "")
-    if not editing.check_path(settings.knowledge_dir, rel).exists():
+    if not _editor(request).delete(request.query.get("path", ""), _actor(request)):
         raise ApiError(404, "文件不存在")
-    editing.write_file(settings.knowledge_dir, rel, None, settings.data_dir / "knowledge-history")
-    audit(request.app[keys.DB], _actor(request), "knowledge.delete", "file", rel)
     return web.json_response({"ok": True})
 
 

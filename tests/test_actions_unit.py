@@ -159,6 +159,6 @@ def test_the_action_server_registers_every_action_and_not_the_base() -> None:
     executor = ActionExecutor()
     executor.register_package("actions")
     names = set(executor.actions)
-    assert {"action_answer_question", "action_handoff", "action_record_feedback", "action_submit_application"} <= names
-    domain_actions = set((Path(__file__).resolve().parent.parent / "bot" / "domain.yml").read_text("utf-8").split())
-    assert all(name in domain_actions or name.startswith("validate_") for name in names)
+    domain = (Path(__file__).resolve().parent.parent / "bot" / "domain.yml").read_text("utf-8").split()
+    custom = {word for word in domain if word.startswith(("action_", "validate_"))}
+    assert custom and custom <= names  # every custom action the domain names is served
