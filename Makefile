@@ -13,7 +13,7 @@ setup:
 	scripts/setup.sh app
 
 lint:
-	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy && .venv/bin/lint-imports --no-cache
 
 eval:
 	.venv/bin/weiyuan eval retrieval --split dev

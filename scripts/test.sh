@@ -10,5 +10,7 @@ echo "==> ruff"
 .venv/bin/ruff format --check .
 echo "==> mypy"
 .venv/bin/mypy
+echo "==> import-linter (imports only point down the layers)"
+.venv/bin/lint-imports --no-cache
 echo "==> pytest"
 exec .venv/bin/python -m pytest -p no:cacheprovider "$@"
