@@ -134,6 +134,9 @@ class GatewaySettings(BaseModel):
     session_hours: int = 12
     #: Send cookies only over HTTPS (turn on behind TLS in production).
     secure_cookies: bool = False
+    #: Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For is believed; the client is
+    #: the last address in that header not itself a trusted proxy.  Empty: the TCP peer is the client.
+    trusted_proxies: list[str] = Field(default_factory=list)
     login_attempts_per_minute: int = 5
     #: Seconds the widget API waits for Rasa before telling the user the message was kept.
     rasa_timeout_seconds: float = 60

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 
 from desk.lifecycle import STATUS_LABELS, Actor, TicketLifecycle, aware
 from desk.routing import OPEN_STATUSES
@@ -14,7 +14,9 @@ from store.models import Ticket, utcnow
 class TicketViews(TicketLifecycle):
     def queue(self, actor: Actor, scope: str = "mine", **filters: str | None) -> list[dict[str, Any]]:
         with self.db.session() as session:
-            query = select(Ticket).order_by(Ticket.priority.desc(), Ticket.created_at)
+            # urgent first (a deadline, a lawsuit received), then the SLA clock: never alphabetical
+            urgency = case((Ticket.priority == "high", 0), else_=1)
+            query = select(Ticket).order_by(urgency, Ticket.due_first_response_at, Ticket.created_at)
             if scope == "mine" and actor.role != "admin":
                 query = query.where((Ticket.assigned_expert == actor.expert_id) | (Ticket.claimed_by == actor.username))
             if scope in ("mine", "open"):

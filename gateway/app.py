@@ -16,7 +16,7 @@ from aiohttp.abc import AbstractAccessLogger
 from core.settings import Settings
 from desk.service import Desk
 from gateway import admin, agent, chat, desk_routes, keys, pages
-from gateway.errors import ApiError, Handler, error_middleware
+from gateway.errors import Handler, error_middleware, json_error
 from gateway.jobs import JobManager, law_date_watch
 from gateway.openapi import openapi_routes
 from gateway.ratelimit import make_limiter
@@ -41,7 +41,7 @@ def cors_middleware(settings: Settings) -> object:
         cross = bool(origin) and origin != f"{request.scheme}://{request.host}"
         if cross and request.path.startswith(PUBLIC_CROSS_ORIGIN):
             if origin not in allowed and "*" not in allowed:
-                raise ApiError(403, "该网站未被允许嵌入咨询窗口（请管理员把它加入 gateway.allowed_origins）")
+                return json_error(403, "该网站未被允许嵌入咨询窗口（请管理员把它加入 gateway.allowed_origins）")
             headers = {
                 "Access-Control-Allow-Origin": origin,
                 "Vary": "Origin",
@@ -62,7 +62,9 @@ def cors_middleware(settings: Settings) -> object:
 def create_app(settings: Settings, retriever: Retriever | None = None) -> web.Application:
     app = web.Application(
         client_max_size=4 * 1024 * 1024,
-        middlewares=[error_middleware, headers_middleware, cors_middleware(settings), auth_middleware],  # type: ignore[list-item]
+        # CORS outermost: error responses (429, 502 …) carry its headers too, so a widget embedded on
+        # another site shows their Chinese message instead of a generic network error
+        middlewares=[cors_middleware(settings), error_middleware, headers_middleware, auth_middleware],  # type: ignore[list-item]
     )
     app[keys.SETTINGS] = settings
     app[keys.DB] = Database(

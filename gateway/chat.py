@@ -22,6 +22,7 @@ from consult.feedback import record_feedback
 from core.messages import pair_rest_messages
 from core.settings import Settings
 from gateway import keys
+from gateway.clients import client_address
 from gateway.errors import ApiError, json_object
 from store.audit import audit
 from store.db import Database
@@ -44,8 +45,25 @@ def message_json(message: ChatMessage) -> dict[str, Any]:
     }
 
 
+#: Payloads the widget always offers (its permanent 转人工 button).
+ALWAYS_OFFERED = frozenset({"/request_human"})
+
+
+def offered_payloads(db: Database, conversation: str, recent: int = 20) -> set[str]:
+    """Button payloads the bot offered in this conversation's recent messages, and the widget's own."""
+    with db.session() as session:
+        rows = session.scalars(
+            select(ChatMessage.buttons)
+            .where(ChatMessage.conversation_id == conversation, ChatMessage.role == "bot")
+            .order_by(ChatMessage.id.desc())
+            .limit(recent)
+        )
+        offered = {str(b.get("payload")) for buttons in rows for b in (buttons or []) if isinstance(b, dict)}
+    return offered | ALWAYS_OFFERED
+
+
 def client_key(request: web.Request) -> str:
-    return request.remote or "unknown"
+    return client_address(request)
 
 
 def _session_of(value: object) -> str:
@@ -150,6 +168,10 @@ async def send(request: web.Request) -> web.Response:
     if len(text) > settings.gateway.max_message_chars:
         raise ApiError(413, f"消息太长了（最多 {settings.gateway.max_message_chars} 个字），请分几次发送")
     db: Database = request.app[keys.DB]
+    if text.startswith("/") and text not in offered_payloads(db, conversation):
+        # Rasa reads "/intent{...}" as a forced intent with entities: only buttons the bot offered
+        # may send one; anything else a user types is passed on as plain text
+        text = "／" + text[1:]
     shown = data.get("display")
     display = shown if isinstance(shown, str) and text.startswith("/") and len(shown) <= 100 else text
     stored_user = store_messages(db, conversation, [{"role": "user", "text": display, "meta": {"sent": text}}])

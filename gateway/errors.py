@@ -63,8 +63,16 @@ def wants_json(request: web.Request) -> bool:
     return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
 
 
+#: No route of ours has a longer path; longer ones are refused before they reach the file system.
+MAX_PATH_CHARS = 1024
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if len(request.path) > MAX_PATH_CHARS:
+        if wants_json(request):
+            return json_error(404, STATUS_MESSAGES[404])
+        raise web.HTTPNotFound(text="找不到这个页面。")
     try:
         return await handler(request)
     except ApiError as exc:

@@ -38,9 +38,14 @@ class KnowledgeFile:
     modified: str
 
 
+def clean_rel(rel: str) -> str:
+    """The one spelling of a knowledge path that validation, backup and writing all use."""
+    return rel.strip().lstrip("/")
+
+
 def check_path(root: Path, rel: str) -> Path:
     """The absolute path of an editable file, or a clear error (no escaping the folder)."""
-    rel = rel.strip().lstrip("/")
+    rel = clean_rel(rel)
     parts = Path(rel).parts
     if not parts or any(p in ("..", "") or p.startswith(".") for p in parts):
         raise WeiyuanError(f"文件路径无效：{rel}")
@@ -79,6 +84,7 @@ def list_files(root: Path) -> list[KnowledgeFile]:
 
 def validate_change(root: Path, rel: str, content: str | None) -> None:
     """Load a copy of the corpus with the change applied; raise KnowledgeError if anything is wrong."""
+    rel = clean_rel(rel)
     check_path(root, rel)
     if content is not None and len(content.encode("utf-8")) > MAX_BYTES:
         raise KnowledgeError([KnowledgeProblem(rel, 1, f"文件太大（上限 {MAX_BYTES // 1_000_000} MB）")])
@@ -98,6 +104,7 @@ def validate_change(root: Path, rel: str, content: str | None) -> None:
 
 def write_file(root: Path, rel: str, content: str | None, history_dir: Path) -> Path:
     """Validate, back up the old version, then replace (or delete) the file atomically."""
+    rel = clean_rel(rel)
     path = check_path(root, rel)
     validate_change(root, rel, content)
     if path.exists():

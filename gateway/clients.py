@@ -1,0 +1,47 @@
+"""Who a request comes from: the real client, also behind a reverse proxy (rate limits, ticket limits)."""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+
+from aiohttp import web
+
+from core.settings import Settings
+from gateway import keys
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@lru_cache(maxsize=16)
+def _networks(proxies: tuple[str, ...]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
+
+
+def _trusted(address: str, networks: tuple[Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+def client_address(request: web.Request) -> str:
+    """The TCP peer, or, when it is a trusted proxy, the nearest untrusted address in X-Forwarded-For.
+
+    Only the part of the header that trusted proxies appended is believed: a client can
+    put anything at its start, so the chain is read from the right.
+    """
+    settings: Settings = request.app[keys.SETTINGS]
+    peer = request.remote or "unknown"
+    networks = _networks(tuple(settings.gateway.trusted_proxies))
+    if not networks or not _trusted(peer, networks):
+        return peer
+    chain = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
+    for address in reversed(chain):
+        if not _trusted(address, networks):
+            try:
+                return str(ipaddress.ip_address(address))
+            except ValueError:
+                return peer
+    return peer

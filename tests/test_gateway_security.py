@@ -1,0 +1,118 @@
+"""One anonymous client must not stall or outwit the service (issue 11): each test failed on the code before."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from aiohttp.test_utils import TestClient
+
+from core.settings import Settings
+from desk.service import Actor, Desk
+from store.db import Database
+from tests.test_desk import desk, open_handoff  # noqa: F401  (fixture)
+from tests.test_gateway import PASSWORD, client, login, rasa_stub  # noqa: F401  (fixtures)
+
+PARTNER = {"Origin": "https://partner.example.cn"}
+
+
+def session_id() -> str:
+    return "w-" + uuid.uuid4().hex[:20]
+
+
+async def test_rotating_usernames_does_not_buy_more_password_checks(client: TestClient) -> None:  # noqa: F811
+    page = await client.get("/login")
+    token = (await page.text()).split('name="csrf_token" value="')[1].split('"')[0]
+    texts = []
+    for i in range(7):
+        response = await client.post(
+            "/login", data={"username": f"guess{i}", "password": "wrong password", "csrf_token": token}
+        )
+        texts.append(await response.text())
+    assert "尝试次数太多" in texts[-1]
+    very_long = await client.post("/login", data={"username": "a" * 100_000, "password": "x", "csrf_token": token})
+    assert very_long.status == 401
+
+
+async def test_clients_behind_a_trusted_proxy_have_their_own_limits(client: TestClient, settings: Settings) -> None:  # noqa: F811
+    settings.gateway.trusted_proxies = ["127.0.0.1/32"]
+
+    async def send(forwarded: str) -> int:
+        body = {"session": session_id(), "text": "商标被抢注了"}
+        response = await client.post("/api/chat/send", json=body, headers={"X-Forwarded-For": forwarded})
+        return response.status
+
+    first = [await send("203.0.113.7") for _ in range(4)]
+    assert first[:3] == [200, 200, 200] and first[3] == 429
+    # another visitor behind the same proxy is not blocked by the first one's bucket
+    assert await send("198.51.100.23") == 200
+    # a client cannot escape its bucket by writing its own X-Forwarded-For in front of the proxy's
+    assert await send("10.9.8.7, 203.0.113.7") == 429
+
+
+async def test_without_a_trusted_proxy_a_forged_header_changes_nothing(client: TestClient) -> None:  # noqa: F811
+    statuses = []
+    for i in range(4):
+        body = {"session": session_id(), "text": "商标被抢注了"}
+        response = await client.post("/api/chat/send", json=body, headers={"X-Forwarded-For": f"192.0.2.{i}"})
+        statuses.append(response.status)
+    assert statuses[3] == 429
+
+
+async def test_rate_limit_errors_reach_an_embedding_site_with_their_message(client: TestClient) -> None:  # noqa: F811
+    statuses, last = [], None
+    for _ in range(4):
+        last = await client.post("/api/chat/send", json={"session": session_id(), "text": "你好"}, headers=PARTNER)
+        statuses.append(last.status)
+    assert last is not None and last.status == 429
+    assert last.headers.get("Access-Control-Allow-Origin") == PARTNER["Origin"]
+    assert "太快" in (await last.json())["error"]["message"]
+
+
+async def test_typed_intent_syntax_is_plain_text_unless_the_bot_offered_it(client: TestClient) -> None:  # noqa: F811
+    conversation = session_id()
+    forced = await client.post(
+        "/api/chat/send",
+        json={"session": conversation, "text": '/apply_assistance{"phone": "<b>1</b>"}', "display": "申请"},
+    )
+    relayed = [m["text"] for m in (await forced.json())["messages"] if m["role"] == "bot"]
+    assert relayed and "收到：／apply_assistance" in relayed[0]  # passed on as text, not as an intent
+    # the stub's reply offered "/request_human": a button press with that payload goes through as a payload
+    pressed = await client.post(
+        "/api/chat/send", json={"session": conversation, "text": "/request_human", "display": "转人工"}
+    )
+    assert any(m["text"] == "收到：/request_human" for m in (await pressed.json())["messages"])
+
+
+async def test_a_very_long_path_is_not_found_not_a_server_error(client: TestClient) -> None:  # noqa: F811
+    response = await client.get("/static/" + "a" * 5000)
+    assert response.status == 404
+
+
+async def test_a_leading_slash_does_not_skip_validation_or_write_outside(
+    client: TestClient,  # noqa: F811
+    settings: Settings,
+) -> None:
+    csrf = await login(client, "admin1")
+    headers = {"X-CSRF-Token": csrf}
+    path = "entries/test-entries.yaml"
+    original = (settings.knowledge_dir / path).read_text("utf-8")
+    broken = original.replace("ip_type: trademark", "ip_type: brand")
+    refused = await client.put(
+        "/api/admin/knowledge/file", json={"path": "/" + path, "content": broken}, headers=headers
+    )
+    assert refused.status == 422
+    assert (settings.knowledge_dir / path).read_text("utf-8") == original
+    assert not (Path("/") / path).exists()  # the check once wrote its trial copy at the file-system root
+    name = f"policies/law/probe-{uuid.uuid4().hex[:8]}.md"
+    await client.put("/api/admin/knowledge/file", json={"path": "/" + name, "content": "# x\n"}, headers=headers)
+    assert not (Path("/") / name).exists()
+
+
+def test_urgent_tickets_come_first_in_the_queue(desk: Desk) -> None:  # noqa: F811
+    normal = open_handoff(desk, "c-normal", "patent", "广东")
+    urgent = open_handoff(desk, "c-urgent", "patent", "广东", reason="needs_person")
+    admin = Actor("admin1", "管理员", "admin")
+    queue = [t["number"] for t in desk.queue(admin, scope="all")]
+    assert queue.index(urgent.number) < queue.index(normal.number)
+    assert isinstance(desk.db, Database)
