@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import make_url
 
 from core.errors import WeiyuanError
+from core.secrets import service_token
 from core.settings import Settings
 
 
@@ -49,6 +50,8 @@ def rasa_endpoint_env(settings: Settings) -> dict[str, str]:
     """The variables ``bot/endpoints*.yml`` read, derived from the one configuration."""
     env = {
         "WEIYUAN_ACTION_URL": f"http://{settings.server.host}:{settings.server.action_port}/webhook",
+        # Rasa sends it with every call to the action server, which refuses calls without it
+        "WEIYUAN_ACTION_TOKEN": service_token(settings, "actions"),
         "WEIYUAN_RASA_TRACKER_DB": str(settings.data_dir / "rasa" / "tracker.db"),
     }
     if settings.database.url.startswith("postgresql"):
@@ -95,6 +98,9 @@ def rasa_service(settings: Settings, model: Path) -> Service:
             "--model",
             str(model),
             "--enable-api",
+            # the HTTP API reads and writes any conversation: never without the installation's token
+            "--auth-token",
+            service_token(settings, "rasa"),
             "--interface",
             server.host,
             "--port",
@@ -104,7 +110,7 @@ def rasa_service(settings: Settings, model: Path) -> Service:
             "--credentials",
             str(root / "bot" / "credentials.yml"),
         ],
-        health_url=f"http://{server.host}:{server.rasa_port}/status",
+        health_url=f"http://{server.host}:{server.rasa_port}/status?token={service_token(settings, 'rasa')}",
         env=base_env(settings),
         log=settings.data_dir / "logs" / "rasa.log",
     )
