@@ -132,7 +132,8 @@ class GatewaySettings(BaseModel):
     #: empty keeps them in memory.
     redis_url: str = ""
     session_hours: int = 12
-    #: Send cookies only over HTTPS (turn on behind TLS in production).
+    #: Always mark cookies Secure.  They are marked Secure anyway whenever the request came over
+    #: TLS, directly or as a trusted proxy reports (X-Forwarded-Proto: https).
     secure_cookies: bool = False
     #: Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For is believed; the client is
     #: the last address in that header not itself a trusted proxy.  Empty: the TCP peer is the client.

@@ -45,3 +45,14 @@ def client_address(request: web.Request) -> str:
             except ValueError:
                 return peer
     return peer
+
+
+def over_tls(request: web.Request) -> bool:
+    """Whether the user's browser reached us over HTTPS: directly, or as a trusted proxy reports."""
+    if request.secure:
+        return True
+    settings: Settings = request.app[keys.SETTINGS]
+    networks = _networks(tuple(settings.gateway.trusted_proxies))
+    if networks and _trusted(request.remote or "", networks):
+        return request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower() == "https"
+    return False

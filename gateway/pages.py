@@ -18,7 +18,7 @@ from core.vocabulary import IP_TYPE_LABELS, KIND_LABELS, REGIONS
 from desk.accounts import ROLE_LABELS, ROLES, login, logout
 from gateway import keys
 from gateway.agent import chunk_json, lookup_chunk
-from gateway.clients import client_address
+from gateway.clients import client_address, over_tls
 from gateway.errors import ApiError
 from gateway.security import current, require, set_session_cookie
 from index.retriever import Retriever
@@ -133,7 +133,8 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     if target == "/":
         target = {"admin": "/admin", "expert": "/desk", "agent": "/agent"}[principal.role]
     response = web.HTTPFound(target)
-    set_session_cookie(response, token, settings.gateway.session_hours, settings.gateway.secure_cookies)
+    secure = settings.gateway.secure_cookies or over_tls(request)  # Secure whenever the browser used HTTPS
+    set_session_cookie(response, token, settings.gateway.session_hours, secure)
     response.del_cookie(LOGIN_CSRF, path="/login")
     raise response
 

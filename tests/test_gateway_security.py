@@ -116,3 +116,28 @@ def test_urgent_tickets_come_first_in_the_queue(desk: Desk) -> None:  # noqa: F8
     queue = [t["number"] for t in desk.queue(admin, scope="all")]
     assert queue.index(urgent.number) < queue.index(normal.number)
     assert isinstance(desk.db, Database)
+
+
+async def test_the_session_cookie_is_secure_when_a_trusted_proxy_reports_https(
+    client: TestClient,  # noqa: F811
+    settings: Settings,
+) -> None:
+    settings.gateway.trusted_proxies = ["127.0.0.1/32"]
+
+    async def sign_in(headers: dict[str, str]) -> str:
+        page = await client.get("/login")
+        token = (await page.text()).split('name="csrf_token" value="')[1].split('"')[0]
+        response = await client.post(
+            "/login",
+            data={"username": "agent1", "password": PASSWORD, "csrf_token": token, "next": "/"},
+            headers=headers,
+            allow_redirects=False,
+        )
+        assert response.status == 302
+        cookies = response.headers.getall("Set-Cookie", [])
+        return next((c for c in cookies if c.startswith("weiyuan_session=")), "")
+
+    behind_tls = await sign_in({"X-Forwarded-Proto": "https"})
+    assert "weiyuan_session=" in behind_tls and "Secure" in behind_tls
+    plain = await sign_in({})
+    assert "weiyuan_session=" in plain and "Secure" not in plain
