@@ -132,6 +132,8 @@ class GatewaySettings(BaseModel):
     #: empty keeps them in memory.
     redis_url: str = ""
     session_hours: int = 12
+    #: A staff session unused for this long ends (the desk or console left open on a shared PC).
+    idle_minutes: float = 30
     #: Always mark cookies Secure.  They are marked Secure anyway whenever the request came over
     #: TLS, directly or as a trusted proxy reports (X-Forwarded-Proto: https).
     secure_cookies: bool = False

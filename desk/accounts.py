@@ -114,7 +114,12 @@ def login(db: Database, username: str, password: str, hours: int) -> tuple[str, 
 _DUMMY_HASH = _hasher.hash("not-a-real-password-0123456789")
 
 
-def principal_for(db: Database, token: str | None) -> Principal | None:
+def principal_for(
+    db: Database, token: str | None, idle_minutes: float | None = None, hours: float | None = None
+) -> Principal | None:
+    """The signed-in user of a session token, or ``None`` once it expired, was idle too long or the user
+    was deactivated.  With ``idle_minutes``, each use moves the expiry to that long from now (never
+    past ``hours`` after sign-in): a desk left open and unattended signs itself out."""
     if not token:
         return None
     with db.session() as session:
@@ -127,9 +132,16 @@ def principal_for(db: Database, token: str | None) -> Principal | None:
         expires = web_session.expires_at
         if expires.tzinfo is None:
             expires = expires.replace(tzinfo=dt.UTC)
-        if expires < utcnow() or not user.active:
+        now = utcnow()
+        if expires < now or not user.active:
             session.delete(web_session)
             return None
+        if idle_minutes is not None and hours is not None:
+            created = web_session.created_at
+            created = created.replace(tzinfo=dt.UTC) if created.tzinfo is None else created
+            renewed = min(created + dt.timedelta(hours=hours), now + dt.timedelta(minutes=idle_minutes))
+            if abs((renewed - expires).total_seconds()) > 30:  # not a write on every click
+                web_session.expires_at = renewed
         return Principal(user.id, user.username, user.display_name, user.role, user.expert_id, web_session.csrf_token)
 
 

@@ -41,7 +41,10 @@ def current(request: web.Request) -> Principal | None:
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Attach the signed-in user (if any) to the request."""
     db: Database = request.app[keys.DB]
-    request[keys.PRINCIPAL] = principal_for(db, request.cookies.get(COOKIE))
+    gateway = request.app[keys.SETTINGS].gateway
+    request[keys.PRINCIPAL] = principal_for(
+        db, request.cookies.get(COOKIE), idle_minutes=gateway.idle_minutes, hours=gateway.session_hours
+    )
     return await handler(request)
 
 

@@ -141,3 +141,16 @@ async def test_the_session_cookie_is_secure_when_a_trusted_proxy_reports_https(
     assert "weiyuan_session=" in behind_tls and "Secure" in behind_tls
     plain = await sign_in({})
     assert "weiyuan_session=" in plain and "Secure" not in plain
+
+
+async def test_an_idle_staff_session_ends_by_itself(client: TestClient, settings: Settings) -> None:  # noqa: F811
+    import asyncio
+
+    await login(client, "agent1")
+    settings.gateway.idle_minutes = 0.01  # 0.6 s, so the test need not wait half an hour
+    assert (await client.get("/agent", allow_redirects=False)).status == 200
+    await asyncio.sleep(0.3)
+    assert (await client.get("/agent", allow_redirects=False)).status == 200  # in use: still signed in
+    await asyncio.sleep(1.5)
+    idle = await client.get("/agent", allow_redirects=False)
+    assert idle.status == 302 and idle.headers["Location"].startswith("/login")
