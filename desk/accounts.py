@@ -151,6 +151,21 @@ def logout(db: Database, token: str | None) -> None:
             session.execute(delete(WebSession).where(WebSession.id == _digest(token)))
 
 
+def set_password(db: Database, username: str, new_password: str, actor: str, current: str | None = None) -> bool:
+    """Change a password (``current`` required when users change their own); every session of the
+    account ends, so a leaked session cannot outlive the change.  ``False``: unknown user or wrong
+    current password."""
+    new_hash = hash_password(new_password)  # raises ValueError for a weak password
+    with db.session() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None or (current is not None and not verify_password(user.password_hash, current)):
+            return False
+        user.password_hash = new_hash
+        session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+        record_audit(session, actor, "user.password", "user", username, own=current is not None)
+    return True
+
+
 def list_users(db: Database) -> list[dict[str, Any]]:
     """Every account, for the console and ``weiyuan user list``."""
     with db.session() as session:

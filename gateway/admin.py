@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -225,5 +226,25 @@ async def set_active(request: web.Request) -> web.Response:
     if username == _actor(request):
         raise ApiError(400, "不能停用自己的账号")
     if not accounts.set_active(request.app[keys.DB], username, bool(data.get("active")), _actor(request)):
+        raise ApiError(404, "用户不存在")
+    return web.json_response({"ok": True})
+
+
+@routes.post("/api/admin/users/{username}/password")
+@require("admin")
+async def reset_password(request: web.Request) -> web.Response:
+    """An admin sets a new password for an account (all its sessions end)."""
+    data = await json_object(request)
+    try:
+        done = await asyncio.to_thread(
+            accounts.set_password,
+            request.app[keys.DB],
+            request.match_info["username"],
+            str(data.get("password", "")),
+            _actor(request),
+        )
+    except ValueError as exc:
+        raise ApiError(400, str(exc)) from None
+    if not done:
         raise ApiError(404, "用户不存在")
     return web.json_response({"ok": True})

@@ -15,11 +15,11 @@ from aiohttp import web
 
 from core.settings import Settings
 from core.vocabulary import IP_TYPE_LABELS, KIND_LABELS, REGIONS
-from desk.accounts import ROLE_LABELS, ROLES, login, logout
+from desk.accounts import ROLE_LABELS, ROLES, login, logout, set_password
 from gateway import keys
 from gateway.agent import chunk_json, lookup_chunk
 from gateway.clients import client_address, over_tls
-from gateway.errors import ApiError
+from gateway.errors import ApiError, json_object
 from gateway.security import current, require, set_session_cookie
 from index.retriever import Retriever
 
@@ -119,15 +119,19 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     sent, expected = str(form.get("csrf_token", "")), request.cookies.get(LOGIN_CSRF, "")
     if not expected or not secrets.compare_digest(sent, expected):
         raise ApiError(403, "安全校验失败，请刷新登录页后重试")
-    # per client, not per username: rotating usernames must not buy more password checks
-    if not await request.app[keys.LOGIN_LIMITER].allow(client_address(request)):
+    # failures are limited per client, not per username: rotating usernames buys no more password
+    # checks; successful sign-ins use nothing up (a centre's staff share one address behind NAT)
+    limiter, client = request.app[keys.LOGIN_LIMITER], client_address(request)
+    if not await limiter.peek(client):
         return _login_error(request, username[:64], target, "尝试次数太多，请一分钟后再试")
     password = str(form.get("password", ""))
     if not 1 <= len(username) <= 64 or len(password) > 256:
+        await limiter.allow(client)
         return _login_error(request, username[:64], target, "用户名或密码不正确")
     # argon2 takes about 0.2 s of CPU: off the event loop, so other users are not kept waiting
     result = await asyncio.to_thread(login, request.app[keys.DB], username, password, settings.gateway.session_hours)
     if result is None:
+        await limiter.allow(client)
         return _login_error(request, username, target, "用户名或密码不正确")
     token, principal = result
     if target == "/":
@@ -148,6 +152,38 @@ def _login_error(request: web.Request, username: str, target: str, message: str)
         status=401,
     )
     response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="Strict", max_age=1800, path="/login")
+    return response
+
+
+@routes.post("/api/account/password")
+async def change_own_password(request: web.Request) -> web.Response:
+    """Any signed-in staff member changes their own password (the current one is required)."""
+    principal = current(request)
+    if principal is None:
+        raise ApiError(401)
+    sent = request.headers.get("X-CSRF-Token", "")
+    if not secrets.compare_digest(sent, principal.csrf_token):
+        raise ApiError(403, "安全校验失败（CSRF），请刷新页面后重试")
+    data = await json_object(request)
+    limiter, client = request.app[keys.LOGIN_LIMITER], client_address(request)
+    if not await limiter.peek(client):
+        raise ApiError(429, "尝试次数太多，请一分钟后再试")
+    try:
+        done = await asyncio.to_thread(
+            set_password,
+            request.app[keys.DB],
+            principal.username,
+            str(data.get("new_password", "")),
+            principal.username,
+            str(data.get("current_password", "")),
+        )
+    except ValueError as exc:
+        raise ApiError(400, str(exc)) from None
+    if not done:
+        await limiter.allow(client)
+        raise ApiError(400, "当前密码不正确")
+    response = web.json_response({"ok": True, "hint": "密码已修改，请用新密码重新登录。"})
+    response.del_cookie("weiyuan_session", path="/")
     return response
 
 

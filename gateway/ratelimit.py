@@ -8,7 +8,13 @@ from typing import Protocol
 
 
 class Limiter(Protocol):
-    async def allow(self, key: str) -> bool: ...
+    async def allow(self, key: str) -> bool:
+        """Take one token if there is one."""
+        ...
+
+    async def peek(self, key: str) -> bool:
+        """Whether a token is there, without taking it (sign-in: only failures use tokens up)."""
+        ...
 
 
 class MemoryLimiter:
@@ -19,6 +25,12 @@ class MemoryLimiter:
         self.burst = float(burst)
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
+
+    async def peek(self, key: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            tokens, stamp = self._buckets.get(key, (self.burst, now))
+            return min(self.burst, tokens + (now - stamp) * self.rate) >= 1.0
 
     async def allow(self, key: str) -> bool:
         now = time.monotonic()
@@ -64,6 +76,12 @@ class RedisLimiter:
     async def allow(self, key: str) -> bool:
         result = await self._script(keys=[self.prefix + key], args=[self.rate, self.burst, time.time()])
         return bool(int(result))
+
+    async def peek(self, key: str) -> bool:
+        tokens, stamp = await self.client.hmget(self.prefix + key, ["tokens", "ts"])
+        if tokens is None or stamp is None:
+            return True
+        return min(self.burst, float(tokens) + (time.time() - float(stamp)) * self.rate) >= 1.0
 
     async def close(self) -> None:
         await self.client.aclose()

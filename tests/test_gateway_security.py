@@ -154,3 +154,32 @@ async def test_an_idle_staff_session_ends_by_itself(client: TestClient, settings
     await asyncio.sleep(1.5)
     idle = await client.get("/agent", allow_redirects=False)
     assert idle.status == 302 and idle.headers["Location"].startswith("/login")
+
+
+async def test_staff_change_their_password_and_admins_reset_one(client: TestClient) -> None:  # noqa: F811
+    csrf = await login(client, "expert1")
+    url = "/api/account/password"
+    wrong = await client.post(
+        url, json={"current_password": "nope", "new_password": "x" * 12}, headers={"X-CSRF-Token": csrf}
+    )
+    assert wrong.status == 400 and "当前密码不正确" in (await wrong.json())["error"]["message"]
+    weak = await client.post(
+        url, json={"current_password": PASSWORD, "new_password": "short"}, headers={"X-CSRF-Token": csrf}
+    )
+    assert weak.status == 400
+    changed = await client.post(
+        url,
+        json={"current_password": PASSWORD, "new_password": "a much better passphrase"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert changed.status == 200
+    assert (await client.get("/desk", allow_redirects=False)).status == 302  # the old session ended
+    client.session.cookie_jar.clear()
+    admin_csrf = await login(client, "admin1")
+    reset = await client.post(
+        "/api/admin/users/expert1/password", json={"password": PASSWORD}, headers={"X-CSRF-Token": admin_csrf}
+    )
+    assert reset.status == 200
+    client.session.cookie_jar.clear()
+    await login(client, "expert1")  # the reset password works
+    assert (await client.get("/desk", allow_redirects=False)).status == 200

@@ -37,6 +37,7 @@ async def test_redis_rate_limit_is_shared_between_gateways() -> None:
         await second.allow("1.2.3.4"),
     ]
     assert results == [True, True, True, False]  # the fourth request is refused whichever process gets it
+    assert not await second.peek("1.2.3.4") and await second.peek("9.9.9.9")  # looking takes nothing
     assert await first.allow("5.6.7.8")  # other clients are not affected
     await first.close()
     await second.close()
