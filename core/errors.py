@@ -19,6 +19,10 @@ class WeiyuanError(Exception):
     """An error caused by input or state a user can fix; ``str()`` is shown as is."""
 
 
+class PermissionDenied(WeiyuanError):
+    """The signed-in user may not see or change this record (shown as 403)."""
+
+
 @dataclass(frozen=True)
 class KnowledgeProblem:
     """One problem in one knowledge file."""

@@ -4,11 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case, select
+from sqlalchemy import case, select, true
 
+from core.errors import PermissionDenied
 from desk.lifecycle import STATUS_LABELS, Actor, TicketLifecycle, aware
 from desk.routing import OPEN_STATUSES
+from store.audit import record_audit
 from store.models import Ticket, utcnow
+
+
+def visible_to(actor: Actor) -> Any:
+    """Which tickets a person may see: admins all; an expert their own and the unassigned pool."""
+    if actor.role == "admin":
+        return true()
+    return (
+        (Ticket.assigned_expert == actor.expert_id) | (Ticket.claimed_by == actor.username) | (Ticket.status == "open")
+    )
+
+
+def owns(ticket: Ticket, actor: Actor) -> bool:
+    """Whether the contact details of ``ticket`` are for ``actor`` (admins, and the expert handling it)."""
+    if actor.role == "admin":
+        return True
+    return bool(ticket.claimed_by == actor.username or (actor.expert_id and ticket.assigned_expert == actor.expert_id))
 
 
 class TicketViews(TicketLifecycle):
@@ -16,7 +34,11 @@ class TicketViews(TicketLifecycle):
         with self.db.session() as session:
             # urgent first (a deadline, a lawsuit received), then the SLA clock: never alphabetical
             urgency = case((Ticket.priority == "high", 0), else_=1)
-            query = select(Ticket).order_by(urgency, Ticket.due_first_response_at, Ticket.created_at)
+            query = (
+                select(Ticket)
+                .where(visible_to(actor))
+                .order_by(urgency, Ticket.due_first_response_at, Ticket.created_at)
+            )
             if scope == "mine" and actor.role != "admin":
                 query = query.where((Ticket.assigned_expert == actor.expert_id) | (Ticket.claimed_by == actor.username))
             if scope in ("mine", "open"):
@@ -57,9 +79,19 @@ class TicketViews(TicketLifecycle):
             "preview": (ticket.description or first_question or "")[:80],
         }
 
-    def detail(self, number: str) -> dict[str, Any]:
+    def detail(self, number: str, viewer: Actor | None = None) -> dict[str, Any]:
+        """One ticket in full.  ``viewer``: the person reading (``None``: the system itself).  An expert
+        sees only their own tickets and the unassigned pool, and contact details only of their own;
+        every time a person is shown contact details, the audit trail records it."""
         with self.db.session() as session:
             ticket = self._get(session, number)
+            if viewer is not None and viewer.role != "admin":
+                mine = owns(ticket, viewer)
+                if not mine and ticket.status != "open":
+                    raise PermissionDenied("这张工单已由其他专家处理，您没有查看权限")
+            show_contact = viewer is None or owns(ticket, viewer)
+            if viewer is not None and show_contact and (ticket.phone or ticket.contact_name or ticket.company_name):
+                record_audit(session, viewer.username, "ticket.contact_read", "ticket", ticket.number)
             messages = [
                 {
                     "role": m.author_role,
@@ -81,7 +113,10 @@ class TicketViews(TicketLifecycle):
                     "phone": ticket.phone,
                     "description": ticket.description,
                     "consent": ticket.consent,
-                },
+                }
+                if show_contact
+                else None,
+                "contact_hidden": not show_contact,
                 "conversation_id": ticket.conversation_id,
                 "resolution": ticket.resolution,
             }

@@ -71,7 +71,7 @@ async def queue(request: web.Request) -> web.Response:
 @routes.get("/api/desk/tickets/{number}")
 @require("desk")
 async def ticket(request: web.Request) -> web.Response:
-    return web.json_response(desk_of(request).detail(request.match_info["number"]))
+    return web.json_response(desk_of(request).detail(request.match_info["number"], actor(request)))
 
 
 @routes.post("/api/desk/tickets/{number}/{action}")
@@ -95,7 +95,7 @@ async def ticket_action(request: web.Request) -> web.Response:
         return web.json_response({"ok": True, "draft": draft_id}, status=201)
     else:
         raise ApiError(404)
-    return web.json_response({"ok": True, "ticket": desk.detail(number)})
+    return web.json_response({"ok": True, "ticket": desk.detail(number, who)})
 
 
 @routes.post("/api/desk/hotline")

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from core.errors import KnowledgeError, WeiyuanError
+from core.errors import KnowledgeError, PermissionDenied, WeiyuanError
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except KnowledgeError as exc:
         problems = [p.as_dict() for p in exc.problems]
         return json_error(422, "知识库文件有错误，未保存、未建立索引", problems=problems)
+    except PermissionDenied as exc:
+        return json_error(403, str(exc))
     except WeiyuanError as exc:
         return json_error(400, str(exc))
     except web.HTTPException as exc:

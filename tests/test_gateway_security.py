@@ -183,3 +183,35 @@ async def test_staff_change_their_password_and_admins_reset_one(client: TestClie
     client.session.cookie_jar.clear()
     await login(client, "expert1")  # the reset password works
     assert (await client.get("/desk", allow_redirects=False)).status == 200
+
+
+def test_experts_see_their_tickets_and_the_pool_and_contact_reads_are_audited(desk: Desk) -> None:  # noqa: F811
+    from sqlalchemy import select
+
+    from core.errors import PermissionDenied
+    from store.models import AuditEntry
+
+    theirs = desk.open_ticket(
+        kind="application",
+        reason="application",
+        conversation_id="c-app",
+        channel="widget",
+        ip_type="patent",
+        region="广东",
+        fields={"contact_name": "王女士", "phone": "13812345678", "description": "外观专利被仿冒"},
+    )
+    desk.route(theirs.id)
+    owner = desk.detail(theirs.number or "")["assigned_expert"]
+    other = Actor("someone", "别的专家", "expert", "demo-patent-cn" if owner != "demo-patent-cn" else "demo-patent-gd")
+    assigned = Actor("owner", "负责专家", "expert", owner)
+    assert theirs.number not in [t["number"] for t in desk.queue(other, scope="all")]
+    try:
+        desk.detail(theirs.number or "", other)
+        raise AssertionError("another expert read the ticket")
+    except PermissionDenied:
+        pass
+    seen = desk.detail(theirs.number or "", assigned)
+    assert seen["contact"]["phone"] == "13812345678"
+    with desk.db.session() as session:
+        reads = session.scalars(select(AuditEntry).where(AuditEntry.action == "ticket.contact_read"))
+        assert [(a.actor, a.target_id) for a in reads] == [("owner", theirs.number)]

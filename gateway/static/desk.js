@@ -46,8 +46,9 @@
       $("t-status").textContent = t.status_label;
       var s = $("t-sla"); wy.clear(s); s.appendChild(sla(t));
       $("t-meta").textContent = (REASON[t.reason] || t.reason) + " · 类型 " + ipLabel(t.ip_type) + " · 地区 " + (t.region || "未知") + " · 渠道 " + t.channel + (t.claimed_by ? " · 认领人 " + t.claimed_by : "") + (t.bot_paused ? " · 机器人已暂停" : "");
-      var c = t.contact, contact = $("t-contact");
+      var c = t.contact || {}, contact = $("t-contact");
       wy.clear(contact);
+      if (t.contact_hidden) contact.appendChild(wy.el("p", { class: "muted", text: "联系方式仅对处理这张工单的专家和管理员可见；认领后可查看。" }));
       if (c.company_name || c.contact_name || c.phone) contact.appendChild(wy.el("p", { text: "联系人：" + [c.company_name, c.contact_name, c.phone].filter(Boolean).join(" · ") + (c.consent ? "（同意回访）" : "") }));
       if (c.description) contact.appendChild(wy.el("p", { text: "情况说明：" + c.description }));
       var tr = $("t-transcript");
