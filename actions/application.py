@@ -96,7 +96,7 @@ class ValidateAssistanceApplicationForm(FormValidationAction):
         return _cancelled(
             dispatcher,
             "consent",
-            "没有您的同意，维权援助中心无法联系您跟进申请，所以这次申请先不提交，已填写的信息不会保存。"
+            "没有您的同意，维权援助中心无法联系您跟进申请，所以这次申请先不提交，已填写的信息不会转给工作人员。"
             "您也可以直接拨打 12330 热线咨询。",
         )
 
@@ -108,7 +108,7 @@ class ValidateAssistanceApplicationForm(FormValidationAction):
         return _cancelled(
             dispatcher,
             "confirmed",
-            "好的，申请没有提交，刚才填写的信息也不会保存。需要时可以随时说“申请维权援助”重新开始。",
+            "好的，申请没有提交，刚才填写的信息不会转给工作人员。需要时可以随时说“申请维权援助”重新开始。",
         )
 
 
@@ -176,7 +176,7 @@ class ActionCancelApplication(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         send(
             dispatcher,
-            "好的，已取消维权援助申请，刚才填写的信息不会保存。还有其他问题可以继续问我。",
+            "好的，已取消维权援助申请，刚才填写的信息不会转给工作人员。还有其他问题可以继续问我。",
             payload("form", form=FORM, cancelled=True),
         )
         return [*reset(), ActiveLoop(None), SlotSet("requested_slot", None)]

@@ -193,6 +193,16 @@ class DeskSettings(BaseModel):
     drafts_file: str = "entries/expert-answers.yaml"
 
 
+class PrivacySettings(BaseModel):
+    """How long personal data is kept (docs/security.md)."""
+
+    #: Chat history, ticket transcripts and contact details of handled tickets, feedback comments and
+    #: Rasa's stored conversations are removed after this many days.
+    retention_days: float = 180
+    #: How often the gateway removes what has passed the retention time.
+    purge_every_hours: float = 6
+
+
 class Settings(BaseSettings):
     """Everything configurable, with defaults that run on a fresh machine."""
 
@@ -217,10 +227,18 @@ class Settings(BaseSettings):
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     dialogue: DialogueSettings = Field(default_factory=DialogueSettings)
     desk: DeskSettings = Field(default_factory=DeskSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
 
     @property
     def database_url(self) -> str:
         return self.database.url or f"sqlite:///{self.data_dir / 'weiyuan.db'}"
+
+    @property
+    def tracker_store_url(self) -> str:
+        """Where Rasa keeps conversations: PostgreSQL in production (same database), else local SQLite."""
+        if self.server.rasa_endpoints.endswith("production.yml") and self.database.url:
+            return self.database.url
+        return f"sqlite:///{self.data_dir / 'rasa' / 'tracker.db'}"
 
     @property
     def index_dir(self) -> Path:

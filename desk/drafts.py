@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from core.errors import WeiyuanError
+from core.redact import redact
 from core.vocabulary import IP_TYPES
 from desk.knowledge import KnowledgeEditor
 from desk.lifecycle import Actor, TicketLifecycle, aware
@@ -16,8 +17,9 @@ from store.models import KnowledgeDraft, utcnow
 
 class DraftWorkflow(TicketLifecycle):
     def create_draft(self, number: str | None, actor: Actor, data: dict[str, Any]) -> int:
-        question = str(data.get("question") or "").strip()
-        answer = str(data.get("answer") or "").strip()
+        # a draft becomes a public entry: the user's phone, ID or e-mail never travels with it
+        question = redact(str(data.get("question") or "").strip())
+        answer = redact(str(data.get("answer") or "").strip())
         ip_type = str(data.get("ip_type") or "general")
         if len(question) < 4 or len(answer) < 20:
             raise WeiyuanError("请填写问题（至少 4 个字）和回答（至少 20 个字）")
@@ -26,7 +28,7 @@ class DraftWorkflow(TicketLifecycle):
         references = [
             r for r in data.get("references") or [] if isinstance(r, dict) and r.get("law") and r.get("article")
         ]
-        variants = [str(v).strip() for v in data.get("variants") or [] if str(v).strip()]
+        variants = [redact(str(v).strip()) for v in data.get("variants") or [] if str(v).strip()]
         with self.db.session() as session:
             ticket_id = self._get(session, number).id if number else None
             draft = KnowledgeDraft(

@@ -11,6 +11,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from core.vocabulary import IP_TYPE_LABELS, REGIONS
+from desk.retention import purge_personal_data
 from desk.service import RESOLUTIONS, Actor, Desk
 from gateway import keys
 from gateway.errors import ApiError, json_object
@@ -143,6 +144,22 @@ async def sweeper(app: web.Application) -> AsyncIterator[None]:
             log.info("desk sweep: %s", moved)
 
     async with every(app[keys.SETTINGS].desk.sweep_seconds, "desk sweep", sweep):
+        yield
+
+
+async def retention(app: web.Application) -> AsyncIterator[None]:
+    """Remove personal data past the retention time (privacy.retention_days), every few hours."""
+    settings = app[keys.SETTINGS]
+
+    async def purge() -> None:
+        await asyncio.to_thread(
+            purge_personal_data,
+            app[keys.DB],
+            settings.privacy.retention_days,
+            tracker_url=settings.tracker_store_url,
+        )
+
+    async with every(settings.privacy.purge_every_hours * 3600, "retention purge", purge):
         yield
 
 

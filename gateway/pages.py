@@ -79,12 +79,19 @@ async def demo(request: web.Request) -> web.Response:
 _DEFAULTS_SLOT = re.compile(r"/\*WEIYUAN_DEFAULTS\*/\{[^\n]*\};")
 
 
+def privacy_notice(settings: Settings) -> str:
+    """What the widget tells every user about their data, from the retention setting (true by construction)."""
+    days = round(settings.privacy.retention_days)
+    return f"对话内容用于解答和转交人工处理，保存 {days} 天后删除；请不要发送身份证号、银行卡号等敏感信息。"
+
+
 def widget_script(settings: Settings) -> str:
     """widget.js with the configured title, colour and welcome as its defaults (``data-*`` still win)."""
     defaults = {
         "title": settings.gateway.widget_title,
         "color": settings.gateway.widget_color,
         "welcome": settings.gateway.widget_welcome,
+        "privacy": privacy_notice(settings),
     }
     # JSON is a JavaScript literal; "<" is escaped so the text can never close a <script> element
     literal = json.dumps(defaults, ensure_ascii=False).replace("<", "\\u003c")

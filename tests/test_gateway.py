@@ -294,3 +294,6 @@ async def test_the_widget_uses_the_configured_title_colour_and_welcome(client: T
     assert '"title": "某市知识产权维权援助中心\\u003c/script>"' in script  # escaped: cannot end a <script>
     assert '"color": "#1f6feb"' in script and settings.gateway.widget_welcome in script
     assert "script.dataset.title || DEFAULTS.title" in script  # a data-title on the tag still wins
+    settings.privacy.retention_days = 90
+    notice = await (await client.get("/widget.js")).text()
+    assert "保存 90 天后删除" in notice  # the privacy notice follows the retention setting

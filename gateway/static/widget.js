@@ -106,6 +106,7 @@
   panel.appendChild(log);
   panel.appendChild(form);
   panel.appendChild(el("div", "foot", "回答为一般性指引，不构成法律意见 · 维权援助热线 12330"));
+  if (DEFAULTS.privacy) panel.appendChild(el("div", "foot", DEFAULTS.privacy));
   root.appendChild(launcher);
   root.appendChild(panel);
 
