@@ -13,13 +13,16 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 
 from core.errors import WeiyuanError
+from core.redact import redact
 from core.secrets import service_token
 from core.settings import Settings
 
@@ -143,12 +146,28 @@ def _healthy(url: str) -> bool:
         return False
 
 
+def _pump(source: IO[bytes], log: Path) -> None:
+    """Copy a process's output to its log, line by line, with personal data redacted.
+
+    Rasa's own logging knows nothing of our redaction filter; this is where its lines
+    (and any process's tracebacks) pass before they reach the disk.
+    """
+    with log.open("ab") as sink:
+        for raw in iter(source.readline, b""):
+            sink.write(redact(raw.decode("utf-8", errors="replace")).encode("utf-8"))
+            sink.flush()
+
+
 class Stack:
-    """A set of services started together and stopped together."""
+    """A set of services started together, kept running, and stopped together."""
+
+    #: Seconds before restarting a process that died, doubling up to the last value.
+    BACKOFF = (1.0, 2.0, 5.0, 15.0, 30.0)
 
     def __init__(self, settings: Settings, services: list[Service]) -> None:
         self.settings = settings
         self.services = services
+        self.restarts: dict[str, int] = {}
 
     def start(self) -> None:
         from store.db import open_database
@@ -156,24 +175,29 @@ class Stack:
         # migrate before the services start: they would otherwise race to create the same tables
         open_database(self.settings.database_url)
         for service in self.services:
-            assert service.log is not None
-            service.log.parent.mkdir(parents=True, exist_ok=True)
-            handle = service.log.open("ab")
-            service.process = subprocess.Popen(
-                service.command,
-                cwd=self.settings.root,
-                env=service.env,
-                stdout=handle,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+            self._spawn(service)
         for service in self.services:
             self._wait(service)
+
+    def _spawn(self, service: Service) -> None:
+        assert service.log is not None
+        service.log.parent.mkdir(parents=True, exist_ok=True)
+        service.process = subprocess.Popen(
+            service.command,
+            cwd=self.settings.root,
+            env=service.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        assert service.process.stdout is not None
+        threading.Thread(target=_pump, args=(service.process.stdout, service.log), daemon=True).start()
 
     def _wait(self, service: Service) -> None:
         deadline = time.monotonic() + service.timeout
         while time.monotonic() < deadline:
             if service.process is not None and service.process.poll() is not None:
+                time.sleep(0.2)  # let the pump write the last lines
                 tail = service.log.read_text("utf-8", errors="replace")[-3000:] if service.log else ""
                 self.stop()
                 raise WeiyuanError(f"{service.name}启动失败（退出码 {service.process.returncode}）：\n{tail}")
@@ -195,13 +219,31 @@ class Stack:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
 
-    def watch(self, stop: threading.Event, interval: float = 1.0) -> Service | None:
-        """Block until ``stop`` is set or a service exits on its own (that service is returned)."""
+    def watch(
+        self,
+        stop: threading.Event,
+        interval: float = 1.0,
+        on_restart: Callable[[Service, int], None] | None = None,
+    ) -> None:
+        """Keep every service running until ``stop`` is set: one that dies is restarted with back-off,
+        and the others keep serving (users of the restarting one get the gateway's Chinese message)."""
+        next_try: dict[str, float] = {}
         while not stop.wait(interval):
             for service in self.services:
-                if service.process is not None and service.process.poll() is not None:
-                    return service
-        return None
+                if service.process is None or service.process.poll() is None:
+                    continue
+                now = time.monotonic()
+                count = self.restarts.get(service.name, 0)
+                if service.name not in next_try:
+                    next_try[service.name] = now + self.BACKOFF[min(count, len(self.BACKOFF) - 1)]
+                    continue
+                if now < next_try[service.name]:
+                    continue
+                del next_try[service.name]
+                self.restarts[service.name] = count + 1
+                if on_restart is not None:
+                    on_restart(service, count + 1)
+                self._spawn(service)
 
     def __enter__(self) -> Stack:
         self.start()

@@ -45,9 +45,12 @@ def serve() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        died = stack.watch(stop)
-        if died is not None:
-            console.print(f"[red]{died.name}意外退出（日志：{died.log}），正在停止全部服务[/red]")
+        stack.watch(
+            stop,
+            on_restart=lambda service, n: console.print(
+                f"[yellow]{service.name}意外退出，正在第 {n} 次重新启动（日志：{service.log}）；其他服务照常运行[/yellow]"
+            ),
+        )
     except KeyboardInterrupt:
         pass
     finally:
