@@ -6,6 +6,7 @@ service's replies and slot updates -> messages and events (consult/turns.py).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -22,7 +23,8 @@ class ActionAnswerQuestion(ConsultAction):
         return "action_answer_question"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        return deliver(dispatcher, self.service.answer(state_of(tracker)))
+        # search and database work run in a thread: the action server's event loop keeps serving
+        return deliver(dispatcher, await asyncio.to_thread(self.service.answer, state_of(tracker)))
 
 
 @never_silent

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import Any
 
@@ -157,7 +158,7 @@ class ActionSubmitApplication(ConsultAction):
             "phone": tracker.get_slot("phone"),
             "description": tracker.get_slot("description"),
         }
-        return [*reset(), *deliver(dispatcher, self.service.submit_application(state, fields))]
+        return [*reset(), *deliver(dispatcher, await asyncio.to_thread(self.service.submit_application, state, fields))]
 
 
 def reset() -> list[EventType]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import asyncio
 import functools
 import logging
 import uuid
@@ -13,6 +14,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from consult.forms import check_region
 from consult.handoff import transcript_from_events
 from consult.turns import ERROR_TEXT, ConsultationService, TurnResult, Turns, TurnState
 from consult.vocabulary import canonical_ip_type
@@ -69,7 +71,7 @@ def never_silent(cls: type[A]) -> type[A]:
         except Exception:
             error_id = uuid.uuid4().hex[:12]
             log.exception("action %s failed (error id %s)", getattr(self, "name", lambda: "?")(), error_id)
-            return apologise(self, dispatcher, tracker, error_id)
+            return await asyncio.to_thread(apologise, self, dispatcher, tracker, error_id)
 
     cls.run = run  # type: ignore[attr-defined]
     return cls
@@ -105,7 +107,7 @@ def state_of(tracker: Tracker) -> TurnState:
         ip_type=ip_type_slot(tracker),
         last_ip_type=ip_type_slot(tracker, "last_ip_type"),
         last_query=tracker.get_slot("last_query"),
-        region=tracker.get_slot("region"),
+        region=region_slot(tracker),
         awaiting_clarification=bool(tracker.get_slot("awaiting_clarification")),
         awaiting_details=bool(tracker.get_slot("awaiting_details")),
     )
@@ -136,6 +138,16 @@ def ip_type_entity(tracker: Tracker) -> str | None:
 
 def ip_type_slot(tracker: Tracker, name: str = "ip_type") -> str | None:
     return canonical_ip_type(tracker.get_slot(name))
+
+
+def region_slot(tracker: Tracker) -> str | None:
+    """The conversation's region as a province, or ``None``: an entity value a user forced or DIET
+    mis-read never reaches a ticket or a search filter as free text."""
+    value = tracker.get_slot("region")
+    if not value:
+        return None
+    checked = check_region(str(value)[:50])
+    return checked.value if checked.ok else None
 
 
 def latest_user_text(tracker: Tracker) -> str:

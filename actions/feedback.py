@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import Any
 
@@ -21,4 +22,6 @@ class ActionRecordFeedback(ConsultAction):
         state = state_of(tracker)
         # the feedback itself, not the last real question (latest_user_text skips button payloads)
         state = replace(state, text=tracker.latest_message.get("text") or "")
-        return deliver(dispatcher, self.service.feedback(state, tracker.get_slot("last_answer_id")))
+        return deliver(
+            dispatcher, await asyncio.to_thread(self.service.feedback, state, tracker.get_slot("last_answer_id"))
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -38,7 +39,7 @@ class ActionHandoff(ConsultAction):
         reason = "needs_person" if intent == "received_legal_notice" else "user_request"
         # the expert sees what the bot found for the question being discussed, not for "转人工"
         query = tracker.get_slot("last_query") or latest_user_text(tracker)
-        return deliver(dispatcher, self.service.hand_over(state_of(tracker), reason, query))
+        return deliver(dispatcher, await asyncio.to_thread(self.service.hand_over, state_of(tracker), reason, query))
 
 
 @never_silent
@@ -70,6 +71,9 @@ class ActionDefaultFallback(ConsultAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         events = deliver(
-            dispatcher, self.service.hand_over(state_of(tracker), "nlu_fallback", latest_user_text(tracker))
+            dispatcher,
+            await asyncio.to_thread(
+                self.service.hand_over, state_of(tracker), "nlu_fallback", latest_user_text(tracker)
+            ),
         )
         return [*events, UserUtteranceReverted()]

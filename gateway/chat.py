@@ -9,6 +9,7 @@ reload and pick up replies that arrive later (an expert's, after a hand-over).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import secrets
@@ -138,7 +139,7 @@ async def start(request: web.Request) -> web.Response:
     db: Database = request.app[keys.DB]
     existing = data.get("session")
     if isinstance(existing, str) and SESSION_RE.match(existing):
-        return web.json_response({"session": existing, "messages": history(db, existing)})
+        return web.json_response({"session": existing, "messages": await asyncio.to_thread(history, db, existing)})
     return web.json_response({"session": "w-" + secrets.token_urlsafe(18), "messages": []})
 
 
@@ -150,7 +151,7 @@ async def chat_history(request: web.Request) -> web.Response:
         after = int(request.query.get("after", "0"))
     except ValueError:
         raise ApiError(400, "参数 after 应为整数") from None
-    return web.json_response({"messages": history(request.app[keys.DB], conversation, after)})
+    return web.json_response({"messages": await asyncio.to_thread(history, request.app[keys.DB], conversation, after)})
 
 
 @routes.post("/api/chat/send")
@@ -168,20 +169,22 @@ async def send(request: web.Request) -> web.Response:
     if len(text) > settings.gateway.max_message_chars:
         raise ApiError(413, f"消息太长了（最多 {settings.gateway.max_message_chars} 个字），请分几次发送")
     db: Database = request.app[keys.DB]
-    if text.startswith("/") and text not in offered_payloads(db, conversation):
+    if text.startswith("/") and text not in await asyncio.to_thread(offered_payloads, db, conversation):
         # Rasa reads "/intent{...}" as a forced intent with entities: only buttons the bot offered
         # may send one; anything else a user types is passed on as plain text
         text = "／" + text[1:]
     shown = data.get("display")
     display = shown if isinstance(shown, str) and text.startswith("/") and len(shown) <= 100 else text
-    stored_user = store_messages(db, conversation, [{"role": "user", "text": display, "meta": {"sent": text}}])
+    stored_user = await asyncio.to_thread(
+        store_messages, db, conversation, [{"role": "user", "text": display, "meta": {"sent": text}}]
+    )
     desk = request.app.get(keys.DESK)
     if desk is not None and await desk.route_user_message(conversation, display):
         return web.json_response({"messages": stored_user, "waiting_for_expert": True})
     replies = await relay_to_rasa(request.app, conversation, text)
     if not replies:
-        replies = [silent_turn_reply(db, conversation)]
-    stored = store_messages(db, conversation, replies)
+        replies = [await asyncio.to_thread(silent_turn_reply, db, conversation)]
+    stored = await asyncio.to_thread(store_messages, db, conversation, replies)
     return web.json_response({"messages": stored_user + stored})
 
 

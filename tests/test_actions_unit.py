@@ -162,3 +162,13 @@ def test_the_action_server_registers_every_action_and_not_the_base() -> None:
     domain = (Path(__file__).resolve().parent.parent / "bot" / "domain.yml").read_text("utf-8").split()
     custom = {word for word in domain if word.startswith(("action_", "validate_"))}
     assert custom and custom <= names  # every custom action the domain names is served
+
+
+def test_entity_values_are_validated_before_they_reach_the_service() -> None:
+    service = FakeService()
+    run(ActionAnswerQuestion(service), tracker("商标被抢注了", slots={"region": "深圳市南山区"}))
+    run(ActionAnswerQuestion(service), tracker("商标被抢注了", slots={"region": "<script>alert(1)</script>"}))
+    run(ActionAnswerQuestion(service), tracker("商标被抢注了", slots={"ip_type": "'; DROP TABLE tickets; --"}))
+    regions = [call[1].region for call in service.calls]
+    assert regions == ["广东", None, None]
+    assert service.calls[2][1].ip_type is None

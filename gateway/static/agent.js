@@ -7,11 +7,11 @@
   var hits = [], active = -1, terms = [], timer = null, seq = 0, current = null;
   var RECENT = "weiyuan_agent_recent";
 
-  function recent() { try { return JSON.parse(localStorage.getItem(RECENT) || "[]"); } catch (e) { return []; } }
+  function recent() { try { return JSON.parse(sessionStorage.getItem(RECENT) || "[]"); } catch (e) { return []; } }
   function remember(text) {
     var list = recent().filter(function (t) { return t !== text; });
     list.unshift(text);
-    localStorage.setItem(RECENT, JSON.stringify(list.slice(0, 12)));
+    sessionStorage.setItem(RECENT, JSON.stringify(list.slice(0, 12)));
     showRecent();
   }
   function showRecent() {
