@@ -143,6 +143,10 @@ class GatewaySettings(BaseModel):
     login_attempts_per_minute: int = 5
     #: Seconds the widget API waits for Rasa before telling the user the message was kept.
     rasa_timeout_seconds: float = 60
+    #: Messages kept while Rasa was down are relayed when it is back (checked this often) …
+    pending_retry_seconds: float = 10
+    #: … or, after waiting this long, handed to a person with a ticket.
+    pending_handoff_minutes: float = 10
     #: Seconds between checks whether a text changed status (a revision taking effect) since the build.
     law_date_check_seconds: float = 600
     #: Widget defaults (each can be overridden by data-* attributes on the script tag).

@@ -95,6 +95,7 @@ def create_app(settings: Settings, retriever: Retriever | None = None) -> web.Ap
     app.cleanup_ctx.append(_lifecycle)
     app.cleanup_ctx.append(desk_routes.sweeper)
     app.cleanup_ctx.append(desk_routes.retention)
+    app.cleanup_ctx.append(chat.redelivery)
     app.cleanup_ctx.append(law_date_watch)
     return app
 

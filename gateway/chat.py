@@ -10,9 +10,11 @@ reload and pick up replies that arrive later (an expert's, after a hand-over).
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import re
 import secrets
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -20,14 +22,16 @@ from aiohttp import web
 from sqlalchemy import select
 
 from consult.feedback import record_feedback
+from consult.handoff import handoff_message
 from core.messages import pair_rest_messages
 from core.settings import Settings
 from gateway import keys
 from gateway.clients import client_address
 from gateway.errors import ApiError, json_object
+from gateway.periodic import every
 from store.audit import audit
 from store.db import Database
-from store.models import ChatMessage
+from store.models import ChatMessage, utcnow
 
 SESSION_RE = re.compile(r"^w-[A-Za-z0-9_-]{16,40}$")
 routes = web.RouteTableDef()
@@ -114,6 +118,111 @@ async def relay_to_rasa(app: web.Application, conversation: str, text: str) -> l
     ]
 
 
+CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+PENDING_TEXT = (
+    "对话服务暂时不可用。您的消息已经保存，服务恢复后会自动回复，回复会显示在这里；"
+    "情况紧急可以拨打 12330 知识产权维权援助热线。"
+)
+
+
+def find_by_client_id(db: Database, conversation: str, client_id: str) -> ChatMessage | None:
+    """The user message the widget already sent with this id (a retry), if any."""
+    with db.session() as session:
+        for message in session.scalars(
+            select(ChatMessage)
+            .where(ChatMessage.conversation_id == conversation, ChatMessage.role == "user")
+            .order_by(ChatMessage.id.desc())
+            .limit(50)
+        ):
+            if (message.meta or {}).get("client_id") == client_id:
+                return message
+    return None
+
+
+def set_pending(db: Database, message_id: int, pending: bool) -> None:
+    """Mark a user message as waiting for the bot (Rasa was down) or as answered."""
+    with db.session() as session:
+        message = session.get(ChatMessage, message_id)
+        if message is not None:
+            meta = dict(message.meta or {})
+            if pending:
+                meta["pending"] = True
+            else:
+                meta.pop("pending", None)
+            message.meta = meta
+
+
+def pending_messages(db: Database, since_hours: float = 24) -> list[ChatMessage]:
+    """User messages still waiting for the bot, oldest first."""
+    cutoff = utcnow() - dt.timedelta(hours=since_hours)
+    with db.session() as session:
+        rows = session.scalars(
+            select(ChatMessage)
+            .where(ChatMessage.role == "user", ChatMessage.created_at >= cutoff)
+            .order_by(ChatMessage.id)
+        )
+        return [m for m in rows if (m.meta or {}).get("pending")]
+
+
+async def deliver_pending(app: web.Application, now: dt.datetime | None = None) -> dict[str, int]:
+    """Relay messages kept while Rasa was down, in order, once it answers again; a message that has
+    waited longer than ``gateway.pending_handoff_minutes`` goes to a person instead."""
+    settings: Settings = app[keys.SETTINGS]
+    db: Database = app[keys.DB]
+    now = now or utcnow()
+    counts = {"delivered": 0, "handed_over": 0}
+    blocked: set[str] = set()
+    for message in await asyncio.to_thread(pending_messages, db):
+        conversation = message.conversation_id
+        if conversation in blocked:
+            continue  # keep each conversation's order
+        created = message.created_at if message.created_at.tzinfo else message.created_at.replace(tzinfo=dt.UTC)
+        waited = (now - created).total_seconds() / 60
+        try:
+            replies = await relay_to_rasa(app, conversation, str((message.meta or {}).get("sent") or message.text))
+        except ApiError:
+            blocked.add(conversation)
+            if waited >= settings.gateway.pending_handoff_minutes and keys.DESK in app:
+                await asyncio.to_thread(_hand_over_pending, app, message)
+                counts["handed_over"] += 1
+            continue
+        if not replies:
+            replies = [await asyncio.to_thread(silent_turn_reply, db, conversation)]
+        await asyncio.to_thread(store_messages, db, conversation, replies)
+        await asyncio.to_thread(set_pending, db, message.id, False)
+        counts["delivered"] += 1
+    return counts
+
+
+async def redelivery(app: web.Application) -> AsyncIterator[None]:
+    """Background: relay the messages kept while Rasa was down (gateway.pending_retry_seconds)."""
+
+    async def step() -> None:
+        counts = await deliver_pending(app)
+        if any(counts.values()):
+            log.info("pending messages: %s", counts)
+
+    async with every(app[keys.SETTINGS].gateway.pending_retry_seconds, "pending delivery", step):
+        yield
+
+
+def _hand_over_pending(app: web.Application, message: ChatMessage) -> None:
+    """Rasa stayed down: a person takes the conversation (ticket first, then the user is told)."""
+    db: Database = app[keys.DB]
+    ticket = app[keys.DESK].open_ticket(
+        kind="handoff",
+        reason="error",
+        conversation_id=message.conversation_id,
+        channel="widget",
+        transcript=[{"role": "user", "text": message.text}],
+        retrieval={"query": message.text[:500], "error": "dialogue service unavailable"},
+        actor="gateway",
+    )
+    text, meta = handoff_message(ticket, "error", round(app[keys.SETTINGS].desk.first_response_hours))
+    store_messages(db, message.conversation_id, [{"role": "bot", "text": text, "buttons": [], "meta": meta}])
+    set_pending(db, message.id, False)
+
+
 SILENT_TURN_TEXT = (
     "抱歉，这条消息我没能给出回复。您的消息已经保存；可以换个说法再问一次，"
     "或点击“转人工”由专家继续处理，也可以拨打 12330 知识产权维权援助热线。"
@@ -175,16 +284,32 @@ async def send(request: web.Request) -> web.Response:
         text = "／" + text[1:]
     shown = data.get("display")
     display = shown if isinstance(shown, str) and text.startswith("/") and len(shown) <= 100 else text
-    stored_user = await asyncio.to_thread(
-        store_messages, db, conversation, [{"role": "user", "text": display, "meta": {"sent": text}}]
-    )
+    client_id = data.get("client_id")
+    client_id = client_id if isinstance(client_id, str) and CLIENT_ID_RE.match(client_id) else None
+    earlier = await asyncio.to_thread(find_by_client_id, db, conversation, client_id) if client_id else None
+    if earlier is not None:
+        # a retry of a message we already have: never stored twice, relayed again only if still pending
+        if not (earlier.meta or {}).get("pending"):
+            return web.json_response({"messages": [], "duplicate": True})
+        stored_user = [message_json(earlier)]
+    else:
+        meta = {"sent": text, **({"client_id": client_id} if client_id else {})}
+        stored_user = await asyncio.to_thread(
+            store_messages, db, conversation, [{"role": "user", "text": display, "meta": meta}]
+        )
     desk = request.app.get(keys.DESK)
     if desk is not None and await desk.route_user_message(conversation, display):
         return web.json_response({"messages": stored_user, "waiting_for_expert": True})
-    replies = await relay_to_rasa(request.app, conversation, text)
+    try:
+        replies = await relay_to_rasa(request.app, conversation, text)
+    except ApiError:
+        await asyncio.to_thread(set_pending, db, stored_user[0]["id"], True)
+        raise ApiError(502, PENDING_TEXT) from None
     if not replies:
         replies = [await asyncio.to_thread(silent_turn_reply, db, conversation)]
     stored = await asyncio.to_thread(store_messages, db, conversation, replies)
+    if earlier is not None:
+        await asyncio.to_thread(set_pending, db, earlier.id, False)
     return web.json_response({"messages": stored_user + stored})
 
 

@@ -188,7 +188,7 @@ async def test_rasa_down_keeps_the_message(client: TestClient, settings: Setting
     session = (await (await client.post("/api/chat/start", json={})).json())["session"]
     response = await client.post("/api/chat/send", json={"session": session, "text": "商标被抢注"})
     assert response.status == 502
-    assert "您的消息已保存" in (await response.json())["error"]["message"]
+    assert "您的消息已经保存" in (await response.json())["error"]["message"]
     history = await (await client.get(f"/api/chat/history?session={session}")).json()
     assert [m["text"] for m in history["messages"]] == ["商标被抢注"]
 

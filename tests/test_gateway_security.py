@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 from aiohttp.test_utils import TestClient
 
@@ -12,6 +13,7 @@ from desk.service import Actor, Desk
 from store.db import Database
 from tests.test_desk import desk, open_handoff  # noqa: F401  (fixture)
 from tests.test_gateway import PASSWORD, client, login, rasa_stub  # noqa: F401  (fixtures)
+from weiyuan.sandbox import free_port
 
 PARTNER = {"Origin": "https://partner.example.cn"}
 
@@ -215,3 +217,44 @@ def test_experts_see_their_tickets_and_the_pool_and_contact_reads_are_audited(de
     with desk.db.session() as session:
         reads = session.scalars(select(AuditEntry).where(AuditEntry.action == "ticket.contact_read"))
         assert [(a.actor, a.target_id) for a in reads] == [("owner", theirs.number)]
+
+
+async def test_a_message_kept_while_rasa_is_down_is_answered_once_it_is_back(
+    client: TestClient,  # noqa: F811
+    settings: Settings,
+    rasa_stub: Any,  # noqa: F811
+) -> None:
+    from gateway.chat import deliver_pending
+
+    port = settings.server.rasa_port
+    settings.server.rasa_port = free_port()  # the dialogue service is down
+    session = session_id()
+    body = {"session": session, "text": "商标被抢注了怎么办", "client_id": "m-0001-abcdef"}
+    first = await client.post("/api/chat/send", json=body)
+    assert first.status == 502 and "服务恢复后会自动回复" in (await first.json())["error"]["message"]
+    retry = await client.post("/api/chat/send", json=body)  # the widget's retry button: same client id
+    assert retry.status == 502
+    assert await deliver_pending(client.server.app) == {"delivered": 0, "handed_over": 0}
+    settings.server.rasa_port = port  # back
+    assert await deliver_pending(client.server.app) == {"delivered": 1, "handed_over": 0}
+    history = (await (await client.get(f"/api/chat/history?session={session}")).json())["messages"]
+    assert [m["text"] for m in history] == ["商标被抢注了怎么办", "收到：商标被抢注了怎么办"]  # once each
+    again = await client.post("/api/chat/send", json=body)
+    assert (await again.json()).get("duplicate") is True
+
+
+async def test_a_message_rasa_never_answers_goes_to_a_person(client: TestClient, settings: Settings) -> None:  # noqa: F811
+    import datetime as dt
+
+    from gateway.chat import deliver_pending
+
+    settings.server.rasa_port = free_port()
+    session = session_id()
+    await client.post(
+        "/api/chat/send", json={"session": session, "text": "收到法院传票了怎么办", "client_id": "m-0002-abcdef"}
+    )
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=settings.gateway.pending_handoff_minutes + 1)
+    assert await deliver_pending(client.server.app, now=later) == {"delivered": 0, "handed_over": 1}
+    history = (await (await client.get(f"/api/chat/history?session={session}")).json())["messages"]
+    assert history[-1]["meta"]["type"] == "handoff" and "工单号" in history[-1]["text"]
+    assert await deliver_pending(client.server.app, now=later) == {"delivered": 0, "handed_over": 0}

@@ -188,9 +188,14 @@
     scroll();
   }
 
-  function send(text, display) {
+  function newId() {
+    return (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + "-" + Math.random().toString(36).slice(2, 12);
+  }
+
+  function send(text, display, clientId) {
     text = (text || "").trim();
     if (!text || state.busy) return;
+    clientId = clientId || newId();  // the same id on a retry: the gateway never stores a message twice
     state.busy = true;
     sendBtn.disabled = true;
     var shown = display || text;
@@ -198,7 +203,7 @@
     log.appendChild(pending);
     log.appendChild(typing);
     scroll();
-    api("/api/chat/send", { session: state.session, text: text, display: display || null })
+    api("/api/chat/send", { session: state.session, text: text, display: display || null, client_id: clientId })
       .then(function (data) {
         pending.remove();
         typing.remove();
@@ -208,7 +213,8 @@
       })
       .catch(function (e) {
         typing.remove();
-        showError(e.message, e.status === 502 || !e.status ? function () { pending.remove(); send(text, display); } : null);
+        if (e.status === 502) startPolling();  // the gateway relays the kept message once the bot is back
+        showError(e.message, e.status === 502 || !e.status ? function () { pending.remove(); send(text, display, clientId); } : null);
       })
       .then(function () { state.busy = false; sendBtn.disabled = false; input.focus(); });
   }
