@@ -266,6 +266,53 @@ def register(path: str, method: str, operation: dict[str, Any]) -> None:
     SPEC["paths"].setdefault(path, {})[method] = operation
 
 
+def staff_operation(
+    summary: str, body: dict[str, Any] | None = None, codes: tuple[int, ...] = (400, 401, 403)
+) -> dict[str, Any]:
+    """A signed-in staff endpoint (cookie session + X-CSRF-Token for changes)."""
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "security": [{"cookieAuth": []}],
+        "responses": {"200": _ok("成功"), **_errors(*codes)},
+    }
+    if body is not None:
+        operation["requestBody"] = _json_body(body, list(body))
+    return operation
+
+
+for _path, _method, _operation in [
+    ("/api/admin/jobs/{job_id}", "get", staff_operation("索引刷新任务的状态（管理员）", codes=(401, 403, 404))),
+    (
+        "/api/admin/users/{username}/active",
+        "post",
+        staff_operation(
+            "启用或停用账号（管理员；不能停用自己）", {"active": {"type": "boolean"}}, (400, 401, 403, 404)
+        ),
+    ),
+    (
+        "/api/admin/users/{username}/password",
+        "post",
+        staff_operation(
+            "为账号设置新密码（管理员；该账号所有登录立即失效）",
+            {"password": {"type": "string", "minLength": 10}},
+            (400, 401, 403, 404),
+        ),
+    ),
+    (
+        "/api/account/password",
+        "post",
+        staff_operation(
+            "修改自己的密码（需当前密码；所有登录立即失效）",
+            {"current_password": {"type": "string"}, "new_password": {"type": "string", "minLength": 10}},
+            (400, 401, 403, 429),
+        ),
+    ),
+    ("/api/openapi.json", "get", {"summary": "本接口说明（OpenAPI 3）", "responses": {"200": _ok("OpenAPI 文档")}}),
+    ("/api/docs", "get", {"summary": "接口说明网页", "responses": {"200": {"description": "HTML"}}}),
+]:
+    register(_path, _method, _operation)
+
+
 @openapi_routes.get("/api/openapi.json")
 async def openapi(request: web.Request) -> web.Response:
     return web.json_response(SPEC, dumps=lambda d: __import__("json").dumps(d, ensure_ascii=False, indent=1))

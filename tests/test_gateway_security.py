@@ -258,3 +258,18 @@ async def test_a_message_rasa_never_answers_goes_to_a_person(client: TestClient,
     history = (await (await client.get(f"/api/chat/history?session={session}")).json())["messages"]
     assert history[-1]["meta"]["type"] == "handoff" and "工单号" in history[-1]["text"]
     assert await deliver_pending(client.server.app, now=later) == {"delivered": 0, "handed_over": 0}
+
+
+def test_every_api_route_is_in_the_openapi_document(tmp_path: Path) -> None:
+    from gateway.app import create_app
+    from gateway.openapi import SPEC
+
+    app = create_app(Settings(data_dir=tmp_path / "var"))
+    missing = []
+    for route in app.router.routes():
+        info = route.resource.get_info() if route.resource else {}
+        path = info.get("path") or info.get("formatter")
+        api = bool(path) and path.startswith("/api/") and route.method not in ("HEAD", "OPTIONS")
+        if api and route.method.lower() not in SPEC["paths"].get(path, {}):
+            missing.append(f"{route.method} {path}")
+    assert missing == []
