@@ -111,6 +111,14 @@ def test_widget_conversation_with_citations_feedback_and_reload(page: Any, base:
     page.wait_for_selector("#weiyuan-widget .rate button.on")
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "widget.png"))
+    # an answer resting on many articles shows a few sources and the rest on request
+    links = answer.locator(".cites a")
+    more = answer.locator(".cites a", has_text="更多依据")
+    if more.count():
+        before = links.count()
+        assert before <= 6
+        more.click()
+        assert links.count() > before and not more.count()
     # the cited article opens in a page of its own
     article = page.context.new_page()
     article.goto(cite.get_attribute("href"))

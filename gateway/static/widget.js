@@ -141,7 +141,19 @@
     box.appendChild(document.createTextNode(m.text || ""));
     if (meta.type === "answer") {
       var cites = el("div", "cites");
-      (meta.citations || []).forEach(function (c) { cites.appendChild(kbLink({ law: c.law, article: c.article }, c.label)); });
+      // the first few sources as links; the rest behind one click (an entry may rest on many articles)
+      var all = meta.citations || [], SHOWN = 4;
+      all.slice(0, SHOWN).forEach(function (c) { cites.appendChild(kbLink({ law: c.law, article: c.article }, c.label)); });
+      if (all.length > SHOWN) {
+        var more = el("a", "", "更多依据（" + (all.length - SHOWN) + "）");
+        more.href = "#";
+        more.addEventListener("click", function (e) {
+          e.preventDefault();
+          more.remove();
+          all.slice(SHOWN).forEach(function (c) { cites.insertBefore(kbLink({ law: c.law, article: c.article }, c.label), cites.lastChild && cites.lastChild.textContent === "查看原文" ? cites.lastChild : null); });
+        });
+        cites.appendChild(more);
+      }
       if (meta.best && meta.best.kind !== "policy") cites.appendChild(kbLink({ id: meta.best.id }, "查看原文"));
       if (cites.childNodes.length) box.appendChild(cites);
       var rate = el("div", "rate");
