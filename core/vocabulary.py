@@ -7,7 +7,10 @@ the label dict users see, checked against each other at import).
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator
 
 IpType = Literal[
     "patent",
@@ -194,3 +197,16 @@ REGIONS: list[str] = [NATIONWIDE, *PROVINCES]
 
 for _literal, _labels in ((IP_TYPES, IP_TYPE_LABELS), (SERVICES, SERVICE_LABELS), (KINDS, KIND_LABELS)):
     assert set(_literal) == set(_labels), "a Literal and its labels disagree"
+
+
+_RECORD_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
+
+
+def _check_record_id(value: str) -> str:
+    if not _RECORD_ID.match(value):
+        raise ValueError("id 只能包含小写字母、数字和连字符（2–80 个字符）")
+    return value
+
+
+#: The id of an entry, case or expert: lowercase letters, digits and hyphens (it appears in URLs and files).
+RecordId = Annotated[str, AfterValidator(_check_record_id)]

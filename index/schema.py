@@ -26,9 +26,8 @@ from pydantic import (
 )
 
 from core.experts import Expert
-from core.vocabulary import NATIONWIDE, DocType, IpType, Kind, LawStatus, Service
+from core.vocabulary import NATIONWIDE, DocType, IpType, Kind, LawStatus, RecordId, Service
 
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
 ARTICLE_LABEL = re.compile(r"^第[零〇一二三四五六七八九十百千]+条(之[一二三四五六七八九十]+)?$")
 
 
@@ -128,7 +127,7 @@ class Policy(_Strict):
 class Entry(_Strict):
     """A knowledge-base entry: one question an SME asks, answered for an SME."""
 
-    id: str
+    id: RecordId
     question: str = Field(min_length=4)
     variants: list[str] = Field(default_factory=list)
     answer: str = Field(min_length=20)
@@ -137,13 +136,6 @@ class Entry(_Strict):
     region: str = NATIONWIDE
     references: list[Citation] = Field(default_factory=list)
     related: list[str] = Field(default_factory=list)
-
-    @field_validator("id")
-    @classmethod
-    def _slug(cls, value: str) -> str:
-        if not _SLUG.match(value):
-            raise ValueError("id 只能包含小写字母、数字和连字符（2–80 个字符）")
-        return value
 
 
 class EntryFile(_Strict):
@@ -177,7 +169,7 @@ class ArticleQuestionsFile(_Strict):
 class Case(_Strict):
     """A published case (real, with a source: never invented)."""
 
-    id: str
+    id: RecordId
     title: str = Field(min_length=4)
     #: how the case is known, e.g. 指导案例83号
     label: str | None = None
@@ -195,13 +187,6 @@ class Case(_Strict):
     caveats: list[str] = Field(default_factory=list)
     references: list[Citation] = Field(default_factory=list)
     source: Source
-
-    @field_validator("id")
-    @classmethod
-    def _slug(cls, value: str) -> str:
-        if not _SLUG.match(value):
-            raise ValueError("id 只能包含小写字母、数字和连字符（2–80 个字符）")
-        return value
 
     @model_validator(mode="after")
     def _has_source_link(self) -> Case:
