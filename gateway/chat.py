@@ -19,7 +19,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 
 from consult.feedback import record_feedback
 from consult.handoff import handoff_message
@@ -158,7 +158,12 @@ def pending_messages(db: Database, since_hours: float = 24) -> list[ChatMessage]
     with db.session() as session:
         rows = session.scalars(
             select(ChatMessage)
-            .where(ChatMessage.role == "user", ChatMessage.created_at >= cutoff)
+            .where(
+                ChatMessage.role == "user",
+                ChatMessage.created_at >= cutoff,
+                # narrowed in the database (this runs every few seconds), confirmed below
+                cast(ChatMessage.meta, String).contains('"pending"'),
+            )
             .order_by(ChatMessage.id)
         )
         return [m for m in rows if (m.meta or {}).get("pending")]
