@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.settings import IndexSettings
 from index import ann
 
 
@@ -47,7 +48,7 @@ def test_filtered_search_only_returns_allowed_ids(backend: str) -> None:
 
 
 def test_sizing_is_chosen_from_the_data() -> None:
-    settings = ann.Sizing(flat_max_vectors=1000, ivf_min_vectors=100_000)
+    settings = ann.Sizing(**IndexSettings(flat_max_vectors=1000, ivf_min_vectors=100_000).sizing())
     assert ann.choose_backend(500, settings)[0] == "flat"
     assert ann.choose_backend(5000, settings)[0] == "hnsw"
     assert ann.choose_backend(200_000, settings)[0] == "ivf"

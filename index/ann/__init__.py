@@ -20,14 +20,15 @@ BACKENDS: dict[str, type[ANNIndex]] = {cls.backend: cls for cls in (FlatIndex, H
 
 @dataclass(frozen=True)
 class Sizing:
-    """Where one backend gives way to the next, and their parameters (plain values, no settings)."""
+    """Where one backend gives way to the next, and their parameters: plain values, no settings
+    (the defaults and their reasons live in ``core.settings.IndexSettings``)."""
 
-    flat_max_vectors: int = 50_000
-    ivf_min_vectors: int = 5_000_000
-    hnsw_m: int = 32
-    hnsw_ef_construction: int = 80
-    hnsw_ef_search: int = 512
-    ivf_nprobe: int = 32
+    flat_max_vectors: int
+    ivf_min_vectors: int
+    hnsw_m: int
+    hnsw_ef_construction: int
+    hnsw_ef_search: int
+    ivf_nprobe: int
 
 
 def choose_backend(n_vectors: int, settings: Sizing) -> tuple[str, dict[str, Any]]:
