@@ -19,7 +19,7 @@ from consult.handoff import NEEDS_PERSON_INTENTS, handoff_message
 from consult.policy import Nlu
 from consult.service import Consultant, Outcome
 from consult.vocabulary import ip_type_from_text
-from core.messages import payload
+from core.messages import check_meta, payload
 from desk.tickets import open_ticket_for
 from index.results import SearchResult
 
@@ -60,7 +60,7 @@ class TurnResult:
     slots: dict[str, Any] = field(default_factory=dict)
 
     def say(self, text: str, meta: dict[str, Any], buttons: list[dict[str, str]] | None = None) -> None:
-        self.replies.append(Reply(text, meta, buttons or []))
+        self.replies.append(Reply(text, check_meta(meta), buttons or []))
 
     def extend(self, other: TurnResult) -> TurnResult:
         self.replies += other.replies

@@ -23,6 +23,14 @@ class PermissionDenied(WeiyuanError):
     """The signed-in user may not see or change this record (shown as 403)."""
 
 
+class NotFound(WeiyuanError):
+    """The record asked for does not exist (shown as 404)."""
+
+
+class Conflict(WeiyuanError):
+    """The request clashes with the current state, e.g. a refresh already running (shown as 409)."""
+
+
 @dataclass(frozen=True)
 class KnowledgeProblem:
     """One problem in one knowledge file."""

@@ -15,15 +15,123 @@ information without retrieval).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 MessageType = Literal["answer", "clarify", "handoff", "out_of_scope", "form", "info"]
 MESSAGE_TYPES: tuple[str, ...] = ("answer", "clarify", "handoff", "out_of_scope", "form", "info")
 
 
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Loose(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class CitationRef(_Loose):
+    """An article an answer rests on (``label`` is how the widget shows it)."""
+
+    law: str
+    article: str
+    label: str | None = None
+
+
+class SourceRef(_Loose):
+    id: str
+    kind: str
+    title: str
+    label: str
+
+
+class TicketRef(_Strict):
+    number: str
+    eta_hours: int | None = None
+    priority: str | None = None
+
+
+class AnswerMeta(_Strict):
+    """An answer from the knowledge base: ``confident`` answers directly, ``probable`` shows likely sources."""
+
+    type: Literal["answer"]
+    tier: Literal["confident", "probable"]
+    answer_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    query: str
+    confidence: float
+    citations: list[CitationRef]
+    sources: list[SourceRef]
+    ip_types: list[str]
+    index_version: str | None = None
+    intent: str | None = None
+    nlu_confidence: float | None = None
+    other_questions: list[str] | None = None
+    best: dict[str, Any] | None = None
+
+
+class ClarifyMeta(_Strict):
+    """A question back to the user (which IP type, more details, which of several intents …)."""
+
+    type: Literal["clarify"]
+    asks: str
+    confidence: float | None = None
+    candidates: list[str] | None = None
+
+
+class HandoffMeta(_Strict):
+    """A person takes over; the ticket number is shown to the user."""
+
+    type: Literal["handoff"]
+    reason: str
+    ticket: TicketRef | None = None
+    existing: bool | None = None
+    error_id: str | None = None
+
+
+class OutOfScopeMeta(_Strict):
+    """Politely declined (not an IP question), with where to turn instead."""
+
+    type: Literal["out_of_scope"]
+    referral: str | None = None
+
+
+class FormMeta(_Strict):
+    """A step of the assistance application."""
+
+    type: Literal["form"]
+    form: str
+    slot: str | None = None
+    valid: bool | None = None
+    cancelled: bool | None = None
+    submitted: bool | None = None
+    summary: bool | None = None
+    ticket: TicketRef | None = None
+
+
+class InfoMeta(_Strict):
+    """Greetings, acknowledgements, service information without retrieval."""
+
+    type: Literal["info"]
+    recorded: str | None = None
+    silent_turn: bool | None = None
+
+
+#: The ``custom`` payload of every bot message, told apart by ``type``.
+BotMeta = Annotated[
+    AnswerMeta | ClarifyMeta | HandoffMeta | OutOfScopeMeta | FormMeta | InfoMeta, Field(discriminator="type")
+]
+_BOT_META: TypeAdapter[Any] = TypeAdapter(BotMeta)
+
+
+def check_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    """Validate a bot message's payload against :data:`BotMeta` (raises ``pydantic.ValidationError``)."""
+    return dict(_BOT_META.validate_python(meta).model_dump(exclude_none=True))
+
+
 def payload(kind: MessageType, **fields: Any) -> dict[str, Any]:
-    """The ``custom`` payload of a bot message."""
-    return {"type": kind, **{k: v for k, v in fields.items() if v is not None}}
+    """The ``custom`` payload of a bot message, checked against its model."""
+    return check_meta({"type": kind, **{k: v for k, v in fields.items() if v is not None}})
 
 
 @dataclass

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -41,9 +42,18 @@ class Principal:
     csrf_token: str
 
 
+#: Letters (any script), digits, "-" and "_"; the API document shows the same rule.
+USERNAME_PATTERN = r"^[\w-]{1,64}$"
+MIN_PASSWORD_CHARS = 10
+
+
+class AccountExists(ValueError):
+    """The username is taken."""
+
+
 def hash_password(password: str) -> str:
-    if len(password) < 10:
-        raise ValueError("密码至少 10 个字符")
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise ValueError(f"密码至少 {MIN_PASSWORD_CHARS} 个字符")
     return _hasher.hash(password)
 
 
@@ -69,11 +79,11 @@ def create_user(
 ) -> User:
     if role not in ROLES:
         raise ValueError(f"角色必须是 {', '.join(ROLES)} 之一")
-    if not username or len(username) > 64 or not username.replace("_", "").replace("-", "").isalnum():
+    if not re.fullmatch(USERNAME_PATTERN, username):
         raise ValueError("用户名只能包含字母、数字、- 和 _")
     with db.session() as session:
         if session.scalar(select(User).where(User.username == username)):
-            raise ValueError(f"用户 {username} 已存在")
+            raise AccountExists(f"用户 {username} 已存在")
         user = User(
             username=username,
             display_name=display_name or username,

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core.errors import WeiyuanError
+from core.errors import NotFound, WeiyuanError
 from core.redact import redact
 from core.vocabulary import IP_TYPES
 from desk.knowledge import KnowledgeEditor
@@ -71,7 +71,7 @@ class DraftWorkflow(TicketLifecycle):
         with self.db.session() as session:
             draft = session.get(KnowledgeDraft, draft_id)
             if draft is None or draft.status != "draft":
-                raise WeiyuanError("这条草稿不存在或已处理")
+                raise NotFound("这条草稿不存在或已处理")
             for key in ("question", "answer", "ip_type", "references", "variants"):
                 if key in edits and edits[key] is not None:
                     setattr(draft, key, edits[key])
@@ -103,6 +103,6 @@ class DraftWorkflow(TicketLifecycle):
         with self.db.session() as session:
             draft = session.get(KnowledgeDraft, draft_id)
             if draft is None or draft.status != "draft":
-                raise WeiyuanError("这条草稿不存在或已处理")
+                raise NotFound("这条草稿不存在或已处理")
             draft.status, draft.reviewed_by, draft.reviewed_at, draft.note = "rejected", actor.username, utcnow(), note
             record_audit(session, actor.username, "draft.reject", "draft", str(draft.id))

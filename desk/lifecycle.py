@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from core.errors import WeiyuanError
+from core.errors import NotFound, WeiyuanError
 from core.experts import Expert
 from core.settings import Settings
 from desk.experts import load_experts
@@ -146,7 +146,7 @@ class TicketLifecycle:
     def _get(self, session: Any, number: str) -> Ticket:
         ticket = session.scalar(select(Ticket).where(Ticket.number == number))
         if ticket is None:
-            raise WeiyuanError(f"工单 {number} 不存在")
+            raise NotFound(f"工单 {number} 不存在")
         return ticket  # type: ignore[no-any-return]
 
     def _audit(self, session: Any, actor: Actor, action: str, number: str | None, **detail: Any) -> None:

@@ -11,10 +11,33 @@ from aiohttp import web
 from core.errors import KnowledgeError
 from core.settings import Settings
 from desk import accounts
-from desk.accounts import ROLES, create_user, list_users
+from desk.accounts import AccountExists, create_user, list_users
 from desk.knowledge import KnowledgeEditor
 from gateway import keys
-from gateway.errors import ApiError, json_object
+from gateway.api import SSE, operation, read_body, read_path, read_query, reply
+from gateway.contracts import (
+    ActiveRequest,
+    DiffQuery,
+    DiffResponse,
+    IndexStatusResponse,
+    JobPath,
+    JobResponse,
+    KnowledgeFileRequest,
+    KnowledgeFileResponse,
+    KnowledgeFilesResponse,
+    NewUserRequest,
+    Ok,
+    PasswordResetRequest,
+    PathQuery,
+    RefreshRequest,
+    RollbackRequest,
+    RollbackResponse,
+    SavedResponse,
+    UsernamePath,
+    UsersResponse,
+    ValidateResponse,
+)
+from gateway.errors import ApiError
 from gateway.jobs import JobManager
 from gateway.security import current, require
 from index.diff import diff_versions
@@ -39,6 +62,7 @@ def _actor(request: web.Request) -> str:
 
 
 @routes.get("/api/admin/index")
+@operation("索引版本、切换记录与正在进行的刷新", IndexStatusResponse, tag="admin")
 @require("admin")
 async def index_status(request: web.Request) -> web.Response:
     store = _store(request)
@@ -60,41 +84,57 @@ async def index_status(request: web.Request) -> web.Response:
         for v in store.versions()
     ]
     running = jobs.running
-    return web.json_response(
-        {
-            "current": store.current(),
-            "versions": versions,
-            "history": store.history()[-30:][::-1],
-            "running_job": running.snapshot() if running else None,
-        }
+    return reply(
+        IndexStatusResponse.model_validate(
+            {
+                "current": store.current(),
+                "versions": versions,
+                "history": store.history()[-30:][::-1],
+                "running_job": running.snapshot() if running else None,
+            }
+        )
     )
 
 
 @routes.post("/api/admin/index/refresh")
+@operation(
+    "开始刷新索引（增量；旧版本继续服务，完成后切换）",
+    JobResponse,
+    body=RefreshRequest,
+    status=202,
+    errors=(409,),
+    tag="admin",
+)
 @require("admin")
 async def start_refresh(request: web.Request) -> web.Response:
-    data = await json_object(request)
+    data = await read_body(request, RefreshRequest)
     jobs: JobManager = request.app[keys.JOBS]
-    job = jobs.start_refresh(_actor(request), full=bool(data.get("full")))
-    audit(request.app[keys.DB], _actor(request), "index.refresh.start", "index", job.id, full=bool(data.get("full")))
-    return web.json_response({"job": job.snapshot()}, status=202)
+    job = jobs.start_refresh(_actor(request), full=data.full)
+    await asyncio.to_thread(
+        audit, request.app[keys.DB], _actor(request), "index.refresh.start", "index", job.id, full=data.full
+    )
+    return reply(JobResponse.model_validate({"job": job.snapshot()}), status=202)
 
 
 def _job(request: web.Request) -> Any:
     jobs: JobManager = request.app[keys.JOBS]
-    job = jobs.jobs.get(request.match_info["job_id"])
+    job = jobs.jobs.get(read_path(request, JobPath).job_id)
     if job is None:
         raise ApiError(404, "找不到这个任务")
     return job
 
 
 @routes.get("/api/admin/jobs/{job_id}")
+@operation("索引刷新任务的状态", JobResponse, path=JobPath, tag="admin")
 @require("admin")
 async def job_status(request: web.Request) -> web.Response:
-    return web.json_response({"job": _job(request).snapshot()})
+    return reply(JobResponse.model_validate({"job": _job(request).snapshot()}))
 
 
 @routes.get("/api/admin/jobs/{job_id}/events")
+@operation(
+    "刷新进度（服务器推送事件，每条 data 是一个任务快照，任务结束后关闭）", None, path=JobPath, media=SSE, tag="admin"
+)
 @require("admin")
 async def job_events(request: web.Request) -> web.StreamResponse:
     """Server-sent events: one snapshot per change until the job ends."""
@@ -115,137 +155,150 @@ async def job_events(request: web.Request) -> web.StreamResponse:
 
 
 @routes.post("/api/admin/index/rollback")
+@operation(
+    "回滚到上一个或指定的版本（立即生效）", RollbackResponse, body=RollbackRequest, errors=(404, 409), tag="admin"
+)
 @require("admin")
 async def rollback(request: web.Request) -> web.Response:
-    data = await json_object(request)
+    data = await read_body(request, RollbackRequest)
     jobs: JobManager = request.app[keys.JOBS]
     if jobs.running is not None:
         raise ApiError(409, "索引正在刷新，完成后再回滚")
-    version = data.get("version") or None
     store = _store(request)
     with store.lock():
-        restored = store.rollback(version, user=_actor(request))
-    audit(request.app[keys.DB], _actor(request), "index.rollback", "index", restored)
-    return web.json_response({"current": restored})
+        restored = store.rollback(data.version or None, user=_actor(request))
+    await asyncio.to_thread(audit, request.app[keys.DB], _actor(request), "index.rollback", "index", restored)
+    return reply(RollbackResponse(current=restored))
 
 
 @routes.get("/api/admin/index/diff")
+@operation("比较两个版本：新增、修改、删除的条目与条文", DiffResponse, query=DiffQuery, errors=(404,), tag="admin")
 @require("admin")
 async def diff(request: web.Request) -> web.Response:
-    old, new = request.query.get("from"), request.query.get("to")
-    if not old or not new:
-        raise ApiError(400, "请指定要比较的两个版本（from、to）")
-    return web.json_response(diff_versions(_store(request), old, new))
+    q = read_query(request, DiffQuery)
+    return reply(DiffResponse.model_validate(diff_versions(_store(request), q.from_, q.to)))
 
 
 @routes.get("/api/admin/knowledge")
+@operation("知识库文件列表", KnowledgeFilesResponse, tag="admin")
 @require("admin")
 async def knowledge_files(request: web.Request) -> web.Response:
-    return web.json_response({"files": [f.__dict__ for f in _editor(request).files()]})
+    files = await asyncio.to_thread(_editor(request).files)
+    return reply(KnowledgeFilesResponse.model_validate({"files": [f.__dict__ for f in files]}))
 
 
 @routes.get("/api/admin/knowledge/file")
+@operation("读取一个知识库文件", KnowledgeFileResponse, query=PathQuery, errors=(404,), tag="admin")
 @require("admin")
 async def read_file(request: web.Request) -> web.Response:
-    content = _editor(request).read(request.query.get("path", ""))
+    q = read_query(request, PathQuery)
+    content = await asyncio.to_thread(_editor(request).read, q.path)
     if content is None:
         raise ApiError(404, "文件不存在")
-    return web.json_response({"path": request.query["path"], "content": content})
+    return reply(KnowledgeFileResponse(path=q.path, content=content))
 
 
 @routes.post("/api/admin/knowledge/validate")
+@operation("只校验不保存：逐个列出问题（文件与行号）", ValidateResponse, body=KnowledgeFileRequest, tag="admin")
 @require("admin")
 async def validate(request: web.Request) -> web.Response:
     """Check a change without saving it: every problem with file and line."""
-    data = await json_object(request)
+    data = await read_body(request, KnowledgeFileRequest)
     try:
         # the whole corpus is loaded to check one change (about 0.5 s): not on the event loop
-        await asyncio.to_thread(_editor(request).validate, str(data.get("path", "")), _content(data))
+        await asyncio.to_thread(_editor(request).validate, data.path, data.content)
     except KnowledgeError as exc:
-        return web.json_response({"ok": False, "problems": [p.as_dict() for p in exc.problems]})
-    return web.json_response({"ok": True, "problems": []})
-
-
-def _content(data: dict[str, Any]) -> str:
-    content = data.get("content")
-    if not isinstance(content, str):
-        raise ApiError(400, "缺少文件内容")
-    return content
+        return reply(ValidateResponse.model_validate({"ok": False, "problems": [p.as_dict() for p in exc.problems]}))
+    return reply(ValidateResponse(ok=True, problems=[]))
 
 
 @routes.put("/api/admin/knowledge/file")
+@operation(
+    "保存文件（先整体校验，有错误时返回 422 与逐行错误，不写入；旧内容保留备份）",
+    SavedResponse,
+    body=KnowledgeFileRequest,
+    errors=(422,),
+    tag="admin",
+)
 @require("admin")
 async def save_file(request: web.Request) -> web.Response:
     """Save (create or replace) a knowledge file; refused with problems if the corpus would be invalid."""
-    data = await json_object(request)
-    rel = str(data.get("path", ""))
-    await asyncio.to_thread(_editor(request).save, rel, _content(data), _actor(request))
-    return web.json_response({"ok": True, "path": rel, "hint": "已保存。点击“刷新索引”让新内容生效。"})
+    data = await read_body(request, KnowledgeFileRequest)
+    await asyncio.to_thread(_editor(request).save, data.path, data.content, _actor(request))
+    return reply(SavedResponse(path=data.path, hint="已保存。点击“刷新索引”让新内容生效。"))
 
 
 @routes.delete("/api/admin/knowledge/file")
+@operation("删除文件（保留备份）", Ok, query=PathQuery, errors=(404,), tag="admin")
 @require("admin")
 async def delete_file(request: web.Request) -> web.Response:
-    if not await asyncio.to_thread(_editor(request).delete, request.query.get("path", ""), _actor(request)):
+    q = read_query(request, PathQuery)
+    if not await asyncio.to_thread(_editor(request).delete, q.path, _actor(request)):
         raise ApiError(404, "文件不存在")
-    return web.json_response({"ok": True})
+    return reply(Ok())
 
 
 @routes.get("/api/admin/users")
+@operation("账号列表", UsersResponse, tag="admin")
 @require("admin")
 async def users(request: web.Request) -> web.Response:
-    return web.json_response({"users": list_users(request.app[keys.DB])})
+    return reply(UsersResponse.model_validate({"users": await asyncio.to_thread(list_users, request.app[keys.DB])}))
 
 
 @routes.post("/api/admin/users")
+@operation("添加账号", Ok, body=NewUserRequest, status=201, errors=(409,), tag="admin")
 @require("admin")
 async def add_user(request: web.Request) -> web.Response:
-    data = await json_object(request)
-    role = str(data.get("role", ""))
-    if role not in ROLES:
-        raise ApiError(400, f"角色必须是 {', '.join(ROLES)} 之一")
+    data = await read_body(request, NewUserRequest)
     try:
-        create_user(
+        await asyncio.to_thread(
+            create_user,
             request.app[keys.DB],
-            str(data.get("username", "")),
-            str(data.get("password", "")),
-            role,
-            display_name=str(data.get("display_name", "")),
-            expert_id=str(data["expert_id"]) if data.get("expert_id") else None,
+            data.username,
+            data.password,
+            data.role,
+            display_name=data.display_name,
+            expert_id=data.expert_id or None,
             actor=_actor(request),
         )
+    except AccountExists as exc:
+        raise ApiError(409, str(exc)) from None
     except ValueError as exc:
         raise ApiError(400, str(exc)) from None
-    return web.json_response({"ok": True}, status=201)
+    return reply(Ok(), status=201)
 
 
 @routes.post("/api/admin/users/{username}/active")
+@operation("启用或停用账号（不能停用自己）", Ok, body=ActiveRequest, path=UsernamePath, tag="admin")
 @require("admin")
 async def set_active(request: web.Request) -> web.Response:
-    data = await json_object(request)
-    username = request.match_info["username"]
+    data = await read_body(request, ActiveRequest)
+    username = read_path(request, UsernamePath).username
     if username == _actor(request):
         raise ApiError(400, "不能停用自己的账号")
-    if not accounts.set_active(request.app[keys.DB], username, bool(data.get("active")), _actor(request)):
+    if not await asyncio.to_thread(accounts.set_active, request.app[keys.DB], username, data.active, _actor(request)):
         raise ApiError(404, "用户不存在")
-    return web.json_response({"ok": True})
+    return reply(Ok())
 
 
 @routes.post("/api/admin/users/{username}/password")
+@operation(
+    "重设某个账号的密码（该账号的所有会话随即失效）", Ok, body=PasswordResetRequest, path=UsernamePath, tag="admin"
+)
 @require("admin")
 async def reset_password(request: web.Request) -> web.Response:
     """An admin sets a new password for an account (all its sessions end)."""
-    data = await json_object(request)
+    data = await read_body(request, PasswordResetRequest)
     try:
         done = await asyncio.to_thread(
             accounts.set_password,
             request.app[keys.DB],
-            request.match_info["username"],
-            str(data.get("password", "")),
+            read_path(request, UsernamePath).username,
+            data.password,
             _actor(request),
         )
     except ValueError as exc:
         raise ApiError(400, str(exc)) from None
     if not done:
         raise ApiError(404, "用户不存在")
-    return web.json_response({"ok": True})
+    return reply(Ok())

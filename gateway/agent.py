@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Any
 
 from aiohttp import web
 
 from core.vocabulary import IP_TYPE_LABELS, KIND_LABELS, LAW_STATUS_LABELS
 from gateway import keys
+from gateway.api import operation, read_query, reply
+from gateway.contracts import ChunkQuery, ChunkResponse, CitationOut, HitOut, SearchQuery, SearchResponse
 from gateway.errors import ApiError
 from gateway.security import require
 from index.results import Hit
@@ -28,78 +29,74 @@ def highlight_terms(retriever: Retriever, query: str) -> list[str]:
     return sorted(terms, key=len, reverse=True)[:20]
 
 
-def hit_json(hit: Hit) -> dict[str, Any]:
-    return {
-        "id": hit.id,
-        "kind": hit.kind,
-        "kind_label": KIND_LABELS.get(hit.kind, hit.kind),
-        "title": hit.title,
-        "heading": hit.heading,
-        "text": hit.text,
-        "score": round(hit.score, 6),
-        "citations": [{**c, "label": Citation(**c).label()} for c in hit.citations],
-        "ip_types": hit.ip_types,
-        "ip_labels": [IP_TYPE_LABELS.get(t, t) for t in hit.ip_types],
-        "region": hit.region,
-        "source": hit.source,
-        "services": hit.services,
-        "status": hit.status,
-        "status_label": LAW_STATUS_LABELS.get(hit.status, ""),
-    }
+def hit_json(hit: Hit) -> HitOut:
+    return HitOut(
+        id=hit.id,
+        kind=hit.kind,
+        kind_label=KIND_LABELS.get(hit.kind, hit.kind),
+        title=hit.title,
+        heading=hit.heading,
+        text=hit.text,
+        score=round(hit.score, 6),
+        citations=[CitationOut(**c, label=Citation(**c).label()) for c in hit.citations],
+        ip_types=hit.ip_types,
+        ip_labels=[IP_TYPE_LABELS.get(t, t) for t in hit.ip_types],
+        region=hit.region,
+        source=hit.source,
+        services=hit.services,
+        status=hit.status,
+        status_label=LAW_STATUS_LABELS.get(hit.status, ""),
+    )
 
 
-def chunk_json(chunk: Chunk) -> dict[str, Any]:
-    return {
-        "id": chunk.id,
-        "kind": chunk.kind,
-        "kind_label": KIND_LABELS.get(chunk.kind, chunk.kind),
-        "title": chunk.title,
-        "heading": chunk.heading,
-        "text": chunk.text,
-        "citations": [{**c.model_dump(), "label": c.label()} for c in chunk.citations],
-        "ip_types": chunk.ip_types,
-        "region": chunk.region,
-        "source": chunk.source,
-        "questions": [v.text for v in chunk.views if v.role == "question"],
-    }
-
-
-def _filter(value: str | None) -> str | None:
-    return value if value else None
+def chunk_json(chunk: Chunk) -> ChunkResponse:
+    return ChunkResponse(
+        id=chunk.id,
+        kind=chunk.kind,
+        kind_label=KIND_LABELS.get(chunk.kind, chunk.kind),
+        title=chunk.title,
+        heading=chunk.heading,
+        text=chunk.text,
+        citations=[CitationOut(**c.model_dump(), label=c.label()) for c in chunk.citations],
+        ip_types=chunk.ip_types,
+        region=chunk.region,
+        source=chunk.source,
+        questions=[v.text for v in chunk.views if v.role == "question"],
+    )
 
 
 @routes.get("/api/search")
+@operation(
+    "坐席检索：来电内容的最佳段落与出处，可按类型、地区、时效筛选", SearchResponse, query=SearchQuery, tag="lookup"
+)
 @require("agent")
 async def search(request: web.Request) -> web.Response:
     """Best passages for what the caller says, with filters (agents, experts, admins)."""
-    query = request.query.get("q", "").strip()
+    q = read_query(request, SearchQuery)
+    query = q.q.strip()
     if not query:
         raise ApiError(400, "请输入要检索的内容")
-    try:
-        k = max(1, min(int(request.query.get("k", "8")), 30))
-    except ValueError:
-        raise ApiError(400, "参数 k 应为整数") from None
     retriever: Retriever = request.app[keys.RETRIEVER]
     result = await asyncio.to_thread(
         retriever.search,
         query[:500],
-        k,
-        kind=_filter(request.query.get("kind")),
-        ip_type=_filter(request.query.get("ip_type")),
-        region=_filter(request.query.get("region")),
-        current_only=request.query.get("current_only") == "1",
+        q.k,
+        kind=q.kind,
+        ip_type=q.ip_type,
+        region=q.region,
+        current_only=q.current_only == "1",
     )
-    return web.json_response(
-        {
-            "query": query,
-            "confidence": round(result.confidence, 4),
-            "answerable": result.answerable,
-            "tier": result.tier,
-            "version": result.version,
-            "took_ms": result.timings_ms.get("total"),
-            "highlight": highlight_terms(retriever, query),
-            "hits": [hit_json(h) for h in result.hits],
-        }
+    return reply(
+        SearchResponse(
+            query=query,
+            confidence=round(result.confidence, 4),
+            answerable=result.answerable,
+            tier=result.tier,
+            version=result.version,
+            took_ms=result.timings_ms.get("total"),
+            highlight=highlight_terms(retriever, query),
+            hits=[hit_json(h) for h in result.hits],
+        )
     )
 
 
@@ -115,8 +112,9 @@ def lookup_chunk(retriever: Retriever, chunk_id: str | None, law: str | None, ar
 
 
 @routes.get("/api/chunk")
+@operation("一条法规条文、知识库条目或案例的全文（公开）", ChunkResponse, query=ChunkQuery, errors=(404,), tag="lookup")
 async def get_chunk(request: web.Request) -> web.Response:
     """Full text of an article or entry (public: the knowledge is public, the widget links to it)."""
     retriever: Retriever = request.app[keys.RETRIEVER]
-    chunk = lookup_chunk(retriever, request.query.get("id"), request.query.get("law"), request.query.get("article"))
-    return web.json_response(chunk_json(chunk))
+    q = read_query(request, ChunkQuery)
+    return reply(chunk_json(lookup_chunk(retriever, q.id, q.law, q.article)))

@@ -18,7 +18,7 @@ from desk.service import Desk
 from gateway import admin, agent, chat, desk_routes, keys, pages
 from gateway.errors import Handler, error_middleware, json_error
 from gateway.jobs import JobManager, law_date_watch
-from gateway.openapi import openapi_routes
+from gateway.openapi import add_viewer_assets, openapi_routes
 from gateway.ratelimit import make_limiter
 from gateway.security import auth_middleware, headers_middleware
 from index.retriever import Retriever
@@ -91,7 +91,9 @@ def create_app(settings: Settings, retriever: Retriever | None = None) -> web.Ap
     app.add_routes(pages.routes)
     app.add_routes(desk_routes.routes)
     app.add_routes(openapi_routes)
+    app[keys.SPEC] = {}
     app.router.add_static("/static", HERE / "static", append_version=False)
+    add_viewer_assets(app)
     app.cleanup_ctx.append(_lifecycle)
     app.cleanup_ctx.append(desk_routes.sweeper)
     app.cleanup_ctx.append(desk_routes.retention)

@@ -26,28 +26,41 @@ from consult.handoff import handoff_message
 from core.messages import pair_rest_messages
 from core.settings import Settings
 from gateway import keys
+from gateway.api import operation, read_body, read_query, reply
 from gateway.clients import client_address
-from gateway.errors import ApiError, json_object
+from gateway.contracts import (
+    SESSION_PATTERN,
+    ChatMessageOut,
+    FeedbackRequest,
+    HistoryQuery,
+    HistoryResponse,
+    Ok,
+    SendRequest,
+    SendResponse,
+    StartRequest,
+    StartResponse,
+)
+from gateway.errors import ApiError
 from gateway.periodic import every
 from store.audit import audit
 from store.db import Database
 from store.models import ChatMessage, utcnow
 
-SESSION_RE = re.compile(r"^w-[A-Za-z0-9_-]{16,40}$")
+SESSION_RE = re.compile(SESSION_PATTERN)
 routes = web.RouteTableDef()
 log = logging.getLogger(__name__)
 
 
-def message_json(message: ChatMessage) -> dict[str, Any]:
-    return {
-        "id": message.id,
-        "role": message.role,
-        "text": message.text,
-        "buttons": message.buttons or [],
-        "meta": message.meta or {},
-        "author": message.author,
-        "time": message.created_at.isoformat() if message.created_at else None,
-    }
+def message_json(message: ChatMessage) -> ChatMessageOut:
+    return ChatMessageOut(
+        id=message.id,
+        role=message.role,
+        text=message.text,
+        buttons=message.buttons or [],
+        meta=message.meta or {},
+        author=message.author,
+        time=message.created_at.isoformat() if message.created_at else None,
+    )
 
 
 #: Payloads the widget always offers (its permanent 转人工 button).
@@ -71,13 +84,7 @@ def client_key(request: web.Request) -> str:
     return client_address(request)
 
 
-def _session_of(value: object) -> str:
-    if not isinstance(value, str) or not SESSION_RE.match(value):
-        raise ApiError(400, "会话编号无效，请刷新页面")
-    return value
-
-
-def history(db: Database, conversation: str, after: int = 0, limit: int = 200) -> list[dict[str, Any]]:
+def history(db: Database, conversation: str, after: int = 0, limit: int = 200) -> list[ChatMessageOut]:
     with db.session() as session:
         rows = session.scalars(
             select(ChatMessage)
@@ -88,7 +95,7 @@ def history(db: Database, conversation: str, after: int = 0, limit: int = 200) -
         return [message_json(m) for m in rows]
 
 
-def store_messages(db: Database, conversation: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def store_messages(db: Database, conversation: str, rows: list[dict[str, Any]]) -> list[ChatMessageOut]:
     with db.session() as session:
         stored = [ChatMessage(conversation_id=conversation, **row) for row in rows]
         session.add_all(stored)
@@ -139,6 +146,21 @@ def find_by_client_id(db: Database, conversation: str, client_id: str) -> ChatMe
     return None
 
 
+def store_replies(
+    db: Database, conversation: str, answered: int, replies: list[dict[str, Any]]
+) -> list[ChatMessageOut]:
+    """The bot's replies and "this user message is answered", in one transaction: a crash leaves
+    either both or neither, so an unanswered message is always still marked pending."""
+    with db.session() as session:
+        stored = [ChatMessage(conversation_id=conversation, **row) for row in replies]
+        session.add_all(stored)
+        message = session.get(ChatMessage, answered)
+        if message is not None and (message.meta or {}).get("pending"):
+            message.meta = {k: v for k, v in (message.meta or {}).items() if k not in ("pending", "undelivered")}
+        session.flush()
+        return [message_json(m) for m in stored]
+
+
 def set_pending(db: Database, message_id: int, pending: bool) -> None:
     """Mark a user message as waiting for the bot (Rasa was down) or as answered."""
     with db.session() as session:
@@ -146,9 +168,10 @@ def set_pending(db: Database, message_id: int, pending: bool) -> None:
         if message is not None:
             meta = dict(message.meta or {})
             if pending:
-                meta["pending"] = True
+                meta["pending"] = meta["undelivered"] = True
             else:
                 meta.pop("pending", None)
+                meta.pop("undelivered", None)
             message.meta = meta
 
 
@@ -177,11 +200,16 @@ async def deliver_pending(app: web.Application, now: dt.datetime | None = None) 
     now = now or utcnow()
     counts = {"delivered": 0, "handed_over": 0}
     blocked: set[str] = set()
+    # a message is pending from the moment it is stored: younger ones may still be on their way to Rasa
+    in_flight = settings.gateway.rasa_timeout_seconds + 5
     for message in await asyncio.to_thread(pending_messages, db):
         conversation = message.conversation_id
         if conversation in blocked:
             continue  # keep each conversation's order
         created = message.created_at if message.created_at.tzinfo else message.created_at.replace(tzinfo=dt.UTC)
+        if not (message.meta or {}).get("undelivered") and (now - created).total_seconds() < in_flight:
+            blocked.add(conversation)
+            continue
         waited = (now - created).total_seconds() / 60
         try:
             replies = await relay_to_rasa(app, conversation, str((message.meta or {}).get("sent") or message.text))
@@ -193,8 +221,7 @@ async def deliver_pending(app: web.Application, now: dt.datetime | None = None) 
             continue
         if not replies:
             replies = [await asyncio.to_thread(silent_turn_reply, db, conversation)]
-        await asyncio.to_thread(store_messages, db, conversation, replies)
-        await asyncio.to_thread(set_pending, db, message.id, False)
+        await asyncio.to_thread(store_replies, db, conversation, message.id, replies)
         counts["delivered"] += 1
     return counts
 
@@ -224,8 +251,7 @@ def _hand_over_pending(app: web.Application, message: ChatMessage) -> None:
         actor="gateway",
     )
     text, meta = handoff_message(ticket, "error", round(app[keys.SETTINGS].desk.first_response_hours))
-    store_messages(db, message.conversation_id, [{"role": "bot", "text": text, "buttons": [], "meta": meta}])
-    set_pending(db, message.id, False)
+    store_replies(db, message.conversation_id, message.id, [{"role": "bot", "text": text, "buttons": [], "meta": meta}])
 
 
 SILENT_TURN_TEXT = (
@@ -247,39 +273,43 @@ def silent_turn_reply(db: Database, conversation: str) -> dict[str, Any]:
 
 
 @routes.post("/api/chat/start")
+@operation("开始或恢复一次网站咨询", StartResponse, body=StartRequest)
 async def start(request: web.Request) -> web.Response:
     """Resume the conversation the browser remembers, or begin a new one."""
-    data = await json_object(request)
+    data = await read_body(request, StartRequest)
     db: Database = request.app[keys.DB]
-    existing = data.get("session")
-    if isinstance(existing, str) and SESSION_RE.match(existing):
-        return web.json_response({"session": existing, "messages": await asyncio.to_thread(history, db, existing)})
-    return web.json_response({"session": "w-" + secrets.token_urlsafe(18), "messages": []})
+    existing = data.session
+    if existing and SESSION_RE.match(existing):
+        return reply(StartResponse(session=existing, messages=await asyncio.to_thread(history, db, existing)))
+    return reply(StartResponse(session="w-" + secrets.token_urlsafe(18), messages=[]))
 
 
 @routes.get("/api/chat/history")
+@operation("某条消息之后的新消息（咨询窗口轮询专家回复）", HistoryResponse, query=HistoryQuery)
 async def chat_history(request: web.Request) -> web.Response:
     """Messages after ``after`` (the widget polls this for replies that arrive later)."""
-    conversation = _session_of(request.query.get("session"))
-    try:
-        after = int(request.query.get("after", "0"))
-    except ValueError:
-        raise ApiError(400, "参数 after 应为整数") from None
-    return web.json_response({"messages": await asyncio.to_thread(history, request.app[keys.DB], conversation, after)})
+    q = read_query(request, HistoryQuery)
+    return reply(HistoryResponse(messages=await asyncio.to_thread(history, request.app[keys.DB], q.session, q.after)))
 
 
 @routes.post("/api/chat/send")
+@operation(
+    "发送一条消息并得到回复（按客户端限流）",
+    SendResponse,
+    body=SendRequest,
+    errors=(413, 429, 502),
+    description="消息先保存再转给对话服务；对话服务暂时不可用时返回 502 与中文说明，消息已保存，恢复后自动回复。",
+)
 async def send(request: web.Request) -> web.Response:
     """A user message: stored, relayed to the bot (unless an expert has the conversation)."""
     settings: Settings = request.app[keys.SETTINGS]
     if not await request.app[keys.CHAT_LIMITER].allow(client_key(request)):
         raise ApiError(429, "您发送得太快了，请稍等几秒再发")
-    data = await json_object(request)
-    conversation = _session_of(data.get("session"))
-    text = data.get("text")
-    if not isinstance(text, str) or not text.strip():
+    data = await read_body(request, SendRequest)
+    conversation = data.session
+    text = data.text.strip()
+    if not text:
         raise ApiError(400, "消息不能为空")
-    text = text.strip()
     if len(text) > settings.gateway.max_message_chars:
         raise ApiError(413, f"消息太长了（最多 {settings.gateway.max_message_chars} 个字），请分几次发送")
     db: Database = request.app[keys.DB]
@@ -287,52 +317,46 @@ async def send(request: web.Request) -> web.Response:
         # Rasa reads "/intent{...}" as a forced intent with entities: only buttons the bot offered
         # may send one; anything else a user types is passed on as plain text
         text = "／" + text[1:]
-    shown = data.get("display")
-    display = shown if isinstance(shown, str) and text.startswith("/") and len(shown) <= 100 else text
-    client_id = data.get("client_id")
-    client_id = client_id if isinstance(client_id, str) and CLIENT_ID_RE.match(client_id) else None
+    shown = data.display
+    display = shown if shown is not None and text.startswith("/") and len(shown) <= 100 else text
+    client_id = data.client_id if data.client_id and CLIENT_ID_RE.match(data.client_id) else None
     earlier = await asyncio.to_thread(find_by_client_id, db, conversation, client_id) if client_id else None
     if earlier is not None:
         # a retry of a message we already have: never stored twice, relayed again only if still pending
         if not (earlier.meta or {}).get("pending"):
-            return web.json_response({"messages": [], "duplicate": True})
+            return reply(SendResponse(messages=[], duplicate=True))
         stored_user = [message_json(earlier)]
     else:
-        meta = {"sent": text, **({"client_id": client_id} if client_id else {})}
+        # pending until the replies are stored: if this process dies in between, the message is
+        # relayed again (on the widget's retry, or by the redelivery loop after a restart)
+        meta = {"sent": text, "pending": True, **({"client_id": client_id} if client_id else {})}
         stored_user = await asyncio.to_thread(
             store_messages, db, conversation, [{"role": "user", "text": display, "meta": meta}]
         )
+    user_id = stored_user[0].id
     desk = request.app.get(keys.DESK)
     if desk is not None and await desk.route_user_message(conversation, display):
-        return web.json_response({"messages": stored_user, "waiting_for_expert": True})
+        await asyncio.to_thread(set_pending, db, user_id, False)
+        return reply(SendResponse(messages=stored_user, waiting_for_expert=True))
     try:
         replies = await relay_to_rasa(request.app, conversation, text)
     except ApiError:
-        await asyncio.to_thread(set_pending, db, stored_user[0]["id"], True)
+        await asyncio.to_thread(set_pending, db, user_id, True)  # known undelivered: relayed once the bot is back
         raise ApiError(502, PENDING_TEXT) from None
     if not replies:
         replies = [await asyncio.to_thread(silent_turn_reply, db, conversation)]
-    stored = await asyncio.to_thread(store_messages, db, conversation, replies)
-    if earlier is not None:
-        await asyncio.to_thread(set_pending, db, earlier.id, False)
-    return web.json_response({"messages": stored_user + stored})
+    stored = await asyncio.to_thread(store_replies, db, conversation, user_id, replies)
+    return reply(SendResponse(messages=stored_user + stored))
 
 
 @routes.post("/api/chat/feedback")
+@operation("对一条回答点赞或点踩（不保存个人信息）", Ok, body=FeedbackRequest, errors=(429,))
 async def feedback(request: web.Request) -> web.Response:
     """👍 / 👎 on one answer (no personal data is stored with it)."""
     if not await request.app[keys.CHAT_LIMITER].allow("fb:" + client_key(request)):
         raise ApiError(429)
-    data = await json_object(request)
-    conversation = _session_of(data.get("session"))
-    rating = data.get("rating")
-    if rating not in (1, -1):
-        raise ApiError(400, "评价只能是 1（有帮助）或 -1（没帮助）")
-    answer_id = data.get("answer_id")
-    if not isinstance(answer_id, str) or not re.fullmatch(r"[0-9a-f]{32}", answer_id):
-        raise ApiError(400, "无效的回答编号")
-    comment = data.get("comment")
-    record_feedback(
-        request.app[keys.DB], conversation, answer_id, rating, comment if isinstance(comment, str) else None, limit=1000
+    data = await read_body(request, FeedbackRequest)
+    await asyncio.to_thread(
+        record_feedback, request.app[keys.DB], data.session, data.answer_id, data.rating, data.comment, limit=1000
     )
-    return web.json_response({"ok": True})
+    return reply(Ok())

@@ -14,8 +14,25 @@ from core.vocabulary import IP_TYPE_LABELS, REGIONS
 from desk.retention import purge_personal_data
 from desk.service import RESOLUTIONS, Actor, Desk
 from gateway import keys
-from gateway.errors import ApiError, json_object
-from gateway.openapi import register
+from gateway.api import operation, read_body, read_path, read_query, reply
+from gateway.contracts import (
+    DraftPath,
+    DraftsQuery,
+    DraftsResponse,
+    HotlineRequest,
+    HotlineResponse,
+    Ok,
+    PublishRequest,
+    PublishResponse,
+    RejectRequest,
+    TicketActionPath,
+    TicketActionRequest,
+    TicketActionResponse,
+    TicketOut,
+    TicketPath,
+    TicketsQuery,
+    TicketsResponse,
+)
 from gateway.pages import context
 from gateway.periodic import every
 from gateway.security import current, require
@@ -55,83 +72,130 @@ async def new_ticket_page(request: web.Request) -> dict[str, Any]:
 
 
 @routes.get("/api/desk/tickets")
+@operation(
+    "工单队列：按紧急程度、再按回复时限排序（scope=mine|open|pool|all，可按类型、地区、优先级筛选）",
+    TicketsResponse,
+    query=TicketsQuery,
+    tag="desk",
+)
 @require("desk")
 async def queue(request: web.Request) -> web.Response:
-    q = request.query
-    tickets = desk_of(request).queue(
+    q = read_query(request, TicketsQuery)
+    tickets = await asyncio.to_thread(
+        desk_of(request).queue,
         actor(request),
-        q.get("scope", "mine"),
-        ip_type=q.get("ip_type"),
-        region=q.get("region"),
-        priority=q.get("priority"),
-        kind=q.get("kind"),
+        q.scope,
+        ip_type=q.ip_type,
+        region=q.region,
+        priority=q.priority,
+        kind=q.kind,
     )
-    return web.json_response({"tickets": tickets})
+    return reply(TicketsResponse.model_validate({"tickets": tickets}))
 
 
 @routes.get("/api/desk/tickets/{number}")
+@operation(
+    "工单详情：对话记录、机器人检索到的依据与置信度；联系人只对负责的专家和管理员显示（每次查看都记入审计）",
+    TicketOut,
+    path=TicketPath,
+    tag="desk",
+)
 @require("desk")
 async def ticket(request: web.Request) -> web.Response:
-    return web.json_response(desk_of(request).detail(request.match_info["number"], actor(request)))
+    number = read_path(request, TicketPath).number
+    return reply(TicketOut.model_validate(await asyncio.to_thread(desk_of(request).detail, number, actor(request))))
 
 
-@routes.post("/api/desk/tickets/{number}/{action}")
-@require("desk")
-async def ticket_action(request: web.Request) -> web.Response:
-    number, action = request.match_info["number"], request.match_info["action"]
-    data = await json_object(request)
-    desk, who = desk_of(request), actor(request)
+def _act(desk: Desk, number: str, action: str, who: Actor, data: TicketActionRequest) -> int | None:
+    """Run one ticket action; the draft id when the action creates a knowledge draft."""
     if action == "claim":
         desk.claim(number, who)
     elif action == "reply":
-        desk.reply(number, who, str(data.get("text", "")))
+        desk.reply(number, who, data.text or "")
     elif action == "note":
-        desk.note(number, who, str(data.get("text", "")))
+        desk.note(number, who, data.text or "")
     elif action == "hand-back":
         desk.hand_back(number, who)
     elif action == "close":
-        desk.close(number, who, str(data.get("resolution", "")))
-    elif action == "draft":
-        draft_id = desk.create_draft(number, who, data)
-        return web.json_response({"ok": True, "draft": draft_id}, status=201)
-    else:
-        raise ApiError(404)
-    return web.json_response({"ok": True, "ticket": desk.detail(number, who)})
+        desk.close(number, who, data.resolution or "")
+    else:  # "draft" (the path model admits no other action)
+        return desk.create_draft(number, who, data.model_dump(exclude_none=True))
+    return None
+
+
+@routes.post("/api/desk/tickets/{number}/{action}")
+@operation(
+    "认领 claim、回复 reply、内部备注 note、交还机器人 hand-back、结案 close、存为知识草稿 draft",
+    TicketActionResponse,
+    body=TicketActionRequest,
+    path=TicketActionPath,
+    tag="desk",
+)
+@require("desk")
+async def ticket_action(request: web.Request) -> web.Response:
+    where = read_path(request, TicketActionPath)
+    data = await read_body(request, TicketActionRequest)
+    desk, who = desk_of(request), actor(request)
+    draft_id = await asyncio.to_thread(_act, desk, where.number, where.action, who, data)
+    if draft_id is not None:
+        return reply(TicketActionResponse(draft=draft_id), status=201)
+    detail = await asyncio.to_thread(desk.detail, where.number, who)
+    return reply(TicketActionResponse(ticket=TicketOut.model_validate(detail)))
 
 
 @routes.post("/api/desk/hotline")
+@operation("坐席为来电人开工单（联系方式须经来电人同意）", HotlineResponse, body=HotlineRequest, status=201, tag="desk")
 @require("agent")
 async def hotline(request: web.Request) -> web.Response:
     """An agent opens a ticket for a caller (from the lookup page)."""
-    ticket = desk_of(request).open_hotline_ticket(actor(request), await json_object(request))
-    return web.json_response(
-        {"ok": True, "number": ticket.number, "assigned_expert": ticket.assigned_expert}, status=201
+    data = await read_body(request, HotlineRequest)
+    ticket = await asyncio.to_thread(
+        desk_of(request).open_hotline_ticket, actor(request), data.model_dump(exclude_none=True)
     )
+    return reply(HotlineResponse(number=ticket.number, assigned_expert=ticket.assigned_expert), status=201)
 
 
 @routes.get("/api/admin/drafts")
+@operation("专家回复形成的知识草稿", DraftsResponse, query=DraftsQuery, tag="admin")
 @require("admin")
 async def drafts(request: web.Request) -> web.Response:
-    return web.json_response({"drafts": desk_of(request).drafts(request.query.get("status", "draft"))})
+    q = read_query(request, DraftsQuery)
+    return reply(DraftsResponse.model_validate({"drafts": await asyncio.to_thread(desk_of(request).drafts, q.status)}))
 
 
 @routes.post("/api/admin/drafts/{draft_id}/publish")
+@operation(
+    "发布草稿为知识库条目并增量刷新索引",
+    PublishResponse,
+    body=PublishRequest,
+    path=DraftPath,
+    errors=(422,),
+    tag="admin",
+)
 @require("admin")
 async def publish(request: web.Request) -> web.Response:
     """Publish a reviewed draft as an entry, then refresh the index incrementally."""
-    data = await json_object(request)
-    entry_id = desk_of(request).publish_draft(int(request.match_info["draft_id"]), actor(request), data)
-    job = request.app[keys.JOBS].start_refresh(actor(request).username)
-    audit(request.app[keys.DB], actor(request).username, "index.refresh.start", "index", job.id, reason="draft")
-    return web.json_response({"ok": True, "entry_id": entry_id, "job": job.snapshot()})
+    draft_id = read_path(request, DraftPath).draft_id
+    data = await read_body(request, PublishRequest)
+    who = actor(request)
+    entry_id = await asyncio.to_thread(
+        desk_of(request).publish_draft, draft_id, who, data.model_dump(exclude_none=True)
+    )
+    job = request.app[keys.JOBS].start_refresh(who.username)
+    await asyncio.to_thread(
+        audit, request.app[keys.DB], who.username, "index.refresh.start", "index", job.id, reason="draft"
+    )
+    return reply(PublishResponse.model_validate({"entry_id": entry_id, "job": job.snapshot()}))
 
 
 @routes.post("/api/admin/drafts/{draft_id}/reject")
+@operation("退回草稿", Ok, body=RejectRequest, path=DraftPath, tag="admin")
 @require("admin")
 async def reject(request: web.Request) -> web.Response:
-    data = await json_object(request)
-    desk_of(request).reject_draft(int(request.match_info["draft_id"]), actor(request), str(data.get("note", "")))
-    return web.json_response({"ok": True})
+    draft_id = read_path(request, DraftPath).draft_id
+    data = await read_body(request, RejectRequest)
+    await asyncio.to_thread(desk_of(request).reject_draft, draft_id, actor(request), data.note)
+    return reply(Ok())
 
 
 async def sweeper(app: web.Application) -> AsyncIterator[None]:
@@ -161,31 +225,3 @@ async def retention(app: web.Application) -> AsyncIterator[None]:
 
     async with every(settings.privacy.purge_every_hours * 3600, "retention purge", purge):
         yield
-
-
-for _path, _method, _summary in [
-    ("/api/desk/tickets", "get", "工单队列（专家、管理员；scope=mine|open|pool|all，可按类型、地区、优先级筛选）"),
-    ("/api/desk/tickets/{number}", "get", "工单详情：对话记录、机器人检索到的依据与置信度、联系人"),
-    (
-        "/api/desk/tickets/{number}/{action}",
-        "post",
-        "认领 claim、回复 reply、内部备注 note、交还机器人 hand-back、结案 close、存为知识草稿 draft",
-    ),
-    ("/api/desk/hotline", "post", "坐席为来电人开工单"),
-    ("/api/admin/drafts", "get", "待审核的知识草稿（管理员）"),
-    ("/api/admin/drafts/{draft_id}/publish", "post", "发布草稿为知识库条目并增量刷新索引（管理员）"),
-    ("/api/admin/drafts/{draft_id}/reject", "post", "退回草稿（管理员）"),
-]:
-    register(
-        _path,
-        _method,
-        {
-            "summary": _summary,
-            "security": [{"cookieAuth": []}],
-            "responses": {
-                "200": {"description": "成功"},
-                "401": {"description": "未登录"},
-                "403": {"description": "无权限"},
-            },
-        },
-    )

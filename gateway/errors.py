@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from aiohttp import web
 
-from core.errors import KnowledgeError, PermissionDenied, WeiyuanError
+from core.errors import Conflict, KnowledgeError, NotFound, PermissionDenied, WeiyuanError
 
 log = logging.getLogger(__name__)
 
@@ -35,17 +34,6 @@ class ApiError(web.HTTPException):
         super().__init__()
         self.message = message or STATUS_MESSAGES.get(status, "出错了")
         self.details = details
-
-
-async def json_object(request: web.Request) -> dict[str, Any]:
-    """The request body as a JSON object, or a 400 with a Chinese message."""
-    try:
-        data = await request.json()
-    except Exception:
-        raise ApiError(400, "请求内容不是有效的 JSON") from None
-    if not isinstance(data, dict):
-        raise ApiError(400, "请求内容应为 JSON 对象")
-    return data
 
 
 def json_error(status: int, message: str, **details: object) -> web.Response:
@@ -82,6 +70,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return json_error(422, "知识库文件有错误，未保存、未建立索引", problems=problems)
     except PermissionDenied as exc:
         return json_error(403, str(exc))
+    except NotFound as exc:
+        return json_error(404, str(exc))
+    except Conflict as exc:
+        return json_error(409, str(exc))
     except WeiyuanError as exc:
         return json_error(400, str(exc))
     except web.HTTPException as exc:

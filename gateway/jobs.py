@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from core.errors import KnowledgeError, WeiyuanError
+from core.errors import Conflict, KnowledgeError, WeiyuanError
 from core.settings import Settings
 from gateway import keys
 from gateway.periodic import every
@@ -106,7 +106,7 @@ class JobManager:
 
     def start_refresh(self, user: str, full: bool = False) -> Job:
         if self.running is not None:
-            raise WeiyuanError("已有一个索引刷新正在进行，请等待它完成")
+            raise Conflict("已有一个索引刷新正在进行，请等待它完成")
         job = Job(id=uuid.uuid4().hex[:12], kind="build" if full else "refresh", user=user)
         self.jobs[job.id] = job
         self._running = job

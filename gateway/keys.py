@@ -25,3 +25,5 @@ HTTP = web.AppKey[aiohttp.ClientSession]("http")
 #: The expert desk (optional: present once the desk is enabled).
 DESK = web.AppKey[Any]("desk")
 PRINCIPAL = web.RequestKey["Principal | None"]("principal")
+#: The generated OpenAPI document, built on first request (the route table is final by then).
+SPEC = web.AppKey[dict[str, str]]("openapi_spec")

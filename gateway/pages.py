@@ -18,8 +18,10 @@ from core.vocabulary import IP_TYPE_LABELS, KIND_LABELS, REGIONS
 from desk.accounts import ROLE_LABELS, ROLES, login, logout, set_password
 from gateway import keys
 from gateway.agent import chunk_json, lookup_chunk
+from gateway.api import operation, read_body, reply
 from gateway.clients import client_address, over_tls
-from gateway.errors import ApiError, json_object
+from gateway.contracts import HealthResponse, Ok, PasswordChangeRequest
+from gateway.errors import ApiError
 from gateway.security import current, require, set_session_cookie
 from index.retriever import Retriever
 
@@ -60,14 +62,15 @@ async def home(request: web.Request) -> dict[str, Any]:
 
 
 @routes.get("/healthz")
+@operation("网关存活且索引已加载（进程监管用）", HealthResponse, errors=(503,), tag="service")
 async def healthz(request: web.Request) -> web.Response:
-    """Ready when the index is loaded (used by the process supervisor and load balancers)."""
+    """Healthy when the index is loaded (used by the process supervisor and load balancers)."""
     retriever: Retriever = request.app[keys.RETRIEVER]
     try:
         version = retriever.version
     except Exception:
-        return web.json_response({"ok": False, "message": "索引未就绪"}, status=503)
-    return web.json_response({"ok": True, "index_version": version})
+        return reply(HealthResponse(ok=False, message="索引未就绪"), status=503)
+    return reply(HealthResponse(ok=True, index_version=version))
 
 
 @routes.get("/demo")
@@ -163,6 +166,14 @@ def _login_error(request: web.Request, username: str, target: str, message: str)
 
 
 @routes.post("/api/account/password")
+@operation(
+    "修改自己的密码（须提供当前密码；成功后所有会话失效，需重新登录）",
+    Ok,
+    body=PasswordChangeRequest,
+    errors=(429,),
+    tag="account",
+    signed_in=True,
+)
 async def change_own_password(request: web.Request) -> web.Response:
     """Any signed-in staff member changes their own password (the current one is required)."""
     principal = current(request)
@@ -171,7 +182,7 @@ async def change_own_password(request: web.Request) -> web.Response:
     sent = request.headers.get("X-CSRF-Token", "")
     if not secrets.compare_digest(sent, principal.csrf_token):
         raise ApiError(403, "安全校验失败（CSRF），请刷新页面后重试")
-    data = await json_object(request)
+    data = await read_body(request, PasswordChangeRequest)
     limiter, client = request.app[keys.LOGIN_LIMITER], client_address(request)
     if not await limiter.peek(client):
         raise ApiError(429, "尝试次数太多，请一分钟后再试")
@@ -180,16 +191,16 @@ async def change_own_password(request: web.Request) -> web.Response:
             set_password,
             request.app[keys.DB],
             principal.username,
-            str(data.get("new_password", "")),
+            data.new_password,
             principal.username,
-            str(data.get("current_password", "")),
+            data.current_password,
         )
     except ValueError as exc:
         raise ApiError(400, str(exc)) from None
     if not done:
         await limiter.allow(client)
-        raise ApiError(400, "当前密码不正确")
-    response = web.json_response({"ok": True, "hint": "密码已修改，请用新密码重新登录。"})
+        raise ApiError(403, "当前密码不正确")
+    response = reply(Ok(hint="密码已修改，请用新密码重新登录。"))
     response.del_cookie("weiyuan_session", path="/")
     return response
 
@@ -234,5 +245,5 @@ async def kb_page(request: web.Request) -> web.Response:
     except ApiError:
         raise web.HTTPNotFound(text="找不到这条内容（可能已在新版本中删除）。") from None
     return aiohttp_jinja2.render_template(
-        "kb.html", request, context(request, chunk=chunk_json(chunk), version=retriever.version)
+        "kb.html", request, context(request, chunk=chunk_json(chunk).model_dump(), version=retriever.version)
     )

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.errors import WeiyuanError
+from core.errors import Conflict, NotFound, WeiyuanError
 
 CURRENT = "CURRENT"
 HISTORY = "history.jsonl"
@@ -103,7 +103,7 @@ class VersionStore:
     def manifest(self, version: str) -> dict[str, Any]:
         path = self.path(version) / MANIFEST
         if not path.is_file():
-            raise WeiyuanError(f"索引版本 {version} 不存在")
+            raise NotFound(f"索引版本 {version} 不存在")
         data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         return data
 
@@ -149,7 +149,7 @@ class VersionStore:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise WeiyuanError("另一个索引构建正在进行，请稍后再试") from None
+                raise Conflict("另一个索引构建正在进行，请稍后再试") from None
             yield
         finally:
             with contextlib.suppress(OSError):
@@ -202,7 +202,7 @@ class VersionStore:
     def switch(self, version: str, action: str, user: str | None = None) -> None:
         """Atomically point ``CURRENT`` at ``version`` and record it in the history."""
         if not self.exists(version):
-            raise WeiyuanError(f"索引版本 {version} 不存在")
+            raise NotFound(f"索引版本 {version} 不存在")
         previous = self.current()
         tmp = self.root / f".{CURRENT}.{os.getpid()}"
         tmp.write_text(version + "\n", encoding="utf-8")
@@ -225,10 +225,10 @@ class VersionStore:
         if version is None:
             older = [v.version for v in self.versions() if current is None or v.version < current]
             if not older:
-                raise WeiyuanError("没有更早的索引版本可以回滚")
+                raise Conflict("没有更早的索引版本可以回滚")
             version = older[0]
         if not self.exists(version):
-            raise WeiyuanError(f"索引版本 {version} 不存在，可用版本见 weiyuan index status")
+            raise NotFound(f"索引版本 {version} 不存在，可用版本见 weiyuan index status")
         if version == current:
             raise WeiyuanError(f"版本 {version} 已在服务中")
         self.switch(version, "rollback", user)

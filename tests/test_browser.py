@@ -147,6 +147,19 @@ def test_widget_on_a_phone(browser: Any, base: str) -> None:
     context.close()
 
 
+def test_the_api_viewer_renders_every_operation_from_this_machine(page: Any, base: str) -> None:
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(base) else None)
+    page.goto(f"{base}/api/docs")
+    page.wait_for_selector(".opblock", timeout=30000)
+    spec = page.evaluate("fetch('/api/openapi.json').then(r => r.json())")
+    operations = sum(len(methods) for methods in spec["paths"].values())
+    assert page.locator(".opblock").count() == operations
+    assert "发送一条消息并得到回复" in page.inner_text("#swagger-ui")
+    assert outside == []  # no CDN: the viewer's files come from the gateway
+    page.screenshot(path=str(SHOTS / "api-docs.png"))
+
+
 def test_xss_in_a_chat_message_does_not_execute(page: Any, base: str) -> None:
     page.goto(f"{base}/demo")
     page.click("#weiyuan-widget .launcher")

@@ -213,7 +213,8 @@ async def test_agent_search_with_filters_and_highlights(client: TestClient) -> N
     assert data["hits"][0]["citations"][0]["label"] == "《中华人民共和国专利法》第七十一条"
     assert "赔偿" in data["highlight"]
     bad = await client.get("/api/search?q=专利&ip_type=nope")
-    assert bad.status == 400 and "未知的知识产权类型" in (await bad.json())["error"]["message"]
+    message = (await bad.json())["error"]["message"]
+    assert bad.status == 400 and "知识产权类型取值无效" in message and "'patent'" in message
 
 
 async def test_admin_edit_validates_before_saving(client: TestClient, settings: Settings) -> None:
