@@ -6,6 +6,7 @@ import abc
 import asyncio
 import functools
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -110,6 +111,7 @@ def state_of(tracker: Tracker) -> TurnState:
         region=region_slot(tracker),
         awaiting_clarification=bool(tracker.get_slot("awaiting_clarification")),
         awaiting_details=bool(tracker.get_slot("awaiting_details")),
+        client_ref=client_ref_of(tracker),
     )
 
 
@@ -159,6 +161,15 @@ def latest_user_text(tracker: Tracker) -> str:
                 return str(event["text"])
         return ""
     return str(text)
+
+
+CLIENT_REF = re.compile(r"^[0-9a-f]{16,32}$")
+
+
+def client_ref_of(tracker: Tracker) -> str | None:
+    """The gateway's pseudonymous client reference, if the message came through the widget."""
+    value = (tracker.latest_message.get("metadata") or {}).get("client")
+    return value if isinstance(value, str) and CLIENT_REF.match(value) else None
 
 
 def channel_of(tracker: Tracker) -> str:

@@ -20,7 +20,7 @@ from consult.policy import Nlu
 from consult.service import Consultant, Outcome
 from consult.vocabulary import ip_type_from_text
 from core.messages import check_meta, payload
-from desk.tickets import open_ticket_for
+from desk.tickets import open_ticket_for, tickets_from_client
 from index.results import SearchResult
 
 
@@ -42,6 +42,8 @@ class TurnState:
     region: str | None = None
     awaiting_clarification: bool = False
     awaiting_details: bool = False
+    #: the website client, pseudonymised by the gateway (for the per-client ticket limit)
+    client_ref: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,22 @@ class Turns:
     @property
     def eta_hours(self) -> int:
         return round(self.consultant.settings.desk.first_response_hours)
+
+    def over_ticket_limit(self, state: TurnState) -> bool:
+        """This website client already opened ``desk.tickets_per_client_per_day`` tickets today."""
+        if not state.client_ref:
+            return False
+        limit = self.consultant.settings.desk.tickets_per_client_per_day
+        return tickets_from_client(self.consultant.db, state.client_ref) >= limit
+
+    @staticmethod
+    def refuse_ticket(out: TurnResult) -> TurnResult:
+        out.say(
+            "今天从您这里提交的人工请求已经比较多了，专家会按顺序处理已经提交的请求，暂时不能再新建。"
+            "如果情况紧急，请拨打 12330 知识产权维权援助热线；您也可以继续在这里向我提问。",
+            payload("info", limited="tickets_per_client"),
+        )
+        return out
 
     def answer(self, state: TurnState) -> TurnResult:
         """Answer a question with the graded policy; a follow-up is searched with what came before."""
@@ -223,10 +241,13 @@ class Turns:
             out.say(text, {**(basis or {}), **meta})
             out.slots.update({"handed_over": True, "ticket_number": existing.number})
             return out
+        if self.over_ticket_limit(state):
+            return self.refuse_ticket(out)
         ticket = consultant.desk.open_ticket(
             kind="handoff",
             reason=reason,
             conversation_id=state.conversation_id,
+            client_ref=state.client_ref,
             channel=state.channel,
             ip_type=ip_type or state.ip_type,
             region=region or state.region,
@@ -274,10 +295,13 @@ class Turns:
 
     def submit_application(self, state: TurnState, fields: dict[str, Any]) -> TurnResult:
         """Write the assistance application durably, then give its number and what happens next."""
+        if self.over_ticket_limit(state):
+            return self.refuse_ticket(TurnResult())
         ticket = self.consultant.desk.open_ticket(
             kind="application",
             reason="application",
             conversation_id=state.conversation_id,
+            client_ref=state.client_ref,
             channel=state.channel,
             ip_type=state.ip_type,
             region=state.region,

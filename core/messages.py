@@ -115,6 +115,8 @@ class InfoMeta(_Strict):
     type: Literal["info"]
     recorded: str | None = None
     silent_turn: bool | None = None
+    #: a limit stopped the request (``tickets_per_client``)
+    limited: str | None = None
 
 
 #: The ``custom`` payload of every bot message, told apart by ``type``.

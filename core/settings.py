@@ -195,6 +195,10 @@ class DeskSettings(BaseModel):
     sweep_seconds: float = 30
     #: Where expert replies marked reusable are published after review.
     drafts_file: str = "entries/expert-answers.yaml"
+    #: Tickets one website client (one address, pseudonymised) may open in 24 hours; more are refused
+    #: with the hotline number, so an anonymous flood cannot bury real requests in the queue.
+    #: Generous because a company's staff may share one address.
+    tickets_per_client_per_day: int = 10
 
 
 class PrivacySettings(BaseModel):

@@ -7,6 +7,7 @@ What goes after ``privacy.retention_days`` (default 180):
   what the bot retrieved; the ticket row itself stays (kind, IP type, region, times, resolution) for
   the centre's yearly statistics; the ticket's messages are deleted;
 * free-text feedback comments (the 👍/👎 rating stays);
+* a ticket's pseudonymous client reference after one day (it only serves the 24-hour ticket limit);
 * the Rasa tracker store's events (the conversations Rasa remembers).
 
 The audit trail keeps who did what, never message text.
@@ -64,6 +65,11 @@ def purge_personal_data(
             .values(comment=None, context={})
         )
         counts["feedback_comments"] = int(getattr(cleared, "rowcount", 0) or 0)
+        day_ago = (now or utcnow()) - dt.timedelta(days=1)
+        refs = session.execute(
+            update(Ticket).where(Ticket.created_at < day_ago, Ticket.client_ref.is_not(None)).values(client_ref=None)
+        )
+        counts["client_refs"] = int(getattr(refs, "rowcount", 0) or 0)
     counts["tracker_events"] = _purge_tracker(tracker_url, cutoff) if tracker_url else 0
     if any(counts.values()):
         log.info("retention: removed personal data older than %s days: %s", retention_days, counts)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from store.audit import record_audit
 from store.db import Database
-from store.models import Ticket
+from store.models import Ticket, utcnow
 
 #: Reasons whose tickets go to the front of the queue.
 PRIORITY = {"needs_person": "high"}
@@ -30,6 +30,7 @@ def create_ticket(
     kind: str,
     reason: str,
     conversation_id: str | None,
+    client_ref: str | None = None,
     channel: str = "rest",
     ip_type: str | None = None,
     region: str | None = None,
@@ -45,6 +46,7 @@ def create_ticket(
         "status": "open",
         "priority": PRIORITY.get(reason, "normal"),
         "conversation_id": conversation_id,
+        "client_ref": client_ref,
         "channel": channel,
         "ip_type": ip_type,
         "region": region,
@@ -60,6 +62,16 @@ def create_ticket(
         ticket.number = ticket_number(ticket.id, ticket.created_at)
         record_audit(session, actor, f"ticket.create.{kind}", "ticket", ticket.number, reason=reason, channel=channel)
     return ticket
+
+
+def tickets_from_client(db: Database, client_ref: str, hours: float = 24) -> int:
+    """How many tickets one website client opened in the last ``hours`` (the per-client limit)."""
+    since = utcnow() - dt.timedelta(hours=hours)
+    with db.session() as session:
+        count = session.scalar(
+            select(func.count(Ticket.id)).where(Ticket.client_ref == client_ref, Ticket.created_at >= since)
+        )
+        return int(count or 0)
 
 
 def open_ticket_for(db: Database, conversation_id: str) -> Ticket | None:

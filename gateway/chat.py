@@ -27,7 +27,7 @@ from core.messages import pair_rest_messages
 from core.settings import Settings
 from gateway import keys
 from gateway.api import operation, read_body, read_query, reply
-from gateway.clients import client_address
+from gateway.clients import client_address, client_ref
 from gateway.contracts import (
     SESSION_PATTERN,
     ChatMessageOut,
@@ -103,7 +103,9 @@ def store_messages(db: Database, conversation: str, rows: list[dict[str, Any]]) 
         return [message_json(m) for m in stored]
 
 
-async def relay_to_rasa(app: web.Application, conversation: str, text: str) -> list[dict[str, Any]]:
+async def relay_to_rasa(
+    app: web.Application, conversation: str, text: str, client: str | None = None
+) -> list[dict[str, Any]]:
     """Send one user message to Rasa's REST channel; return the bot messages (text + metadata)."""
     settings: Settings = app[keys.SETTINGS]
     url = f"http://{settings.server.host}:{settings.server.rasa_port}/webhooks/rest/webhook"
@@ -111,7 +113,11 @@ async def relay_to_rasa(app: web.Application, conversation: str, text: str) -> l
     try:
         async with http.post(
             url,
-            json={"sender": conversation, "message": text, "metadata": {"channel": "widget"}},
+            json={
+                "sender": conversation,
+                "message": text,
+                "metadata": {"channel": "widget", **({"client": client} if client else {})},
+            },
             timeout=aiohttp.ClientTimeout(total=settings.gateway.rasa_timeout_seconds),
         ) as response:
             if response.status != 200:
@@ -212,7 +218,8 @@ async def deliver_pending(app: web.Application, now: dt.datetime | None = None) 
             continue
         waited = (now - created).total_seconds() / 60
         try:
-            replies = await relay_to_rasa(app, conversation, str((message.meta or {}).get("sent") or message.text))
+            meta = message.meta or {}
+            replies = await relay_to_rasa(app, conversation, str(meta.get("sent") or message.text), meta.get("client"))
         except ApiError:
             blocked.add(conversation)
             if waited >= settings.gateway.pending_handoff_minutes and keys.DESK in app:
@@ -320,6 +327,7 @@ async def send(request: web.Request) -> web.Response:
     shown = data.display
     display = shown if shown is not None and text.startswith("/") and len(shown) <= 100 else text
     client_id = data.client_id if data.client_id and CLIENT_ID_RE.match(data.client_id) else None
+    client = client_ref(request)
     earlier = await asyncio.to_thread(find_by_client_id, db, conversation, client_id) if client_id else None
     if earlier is not None:
         # a retry of a message we already have: never stored twice, relayed again only if still pending
@@ -329,7 +337,7 @@ async def send(request: web.Request) -> web.Response:
     else:
         # pending until the replies are stored: if this process dies in between, the message is
         # relayed again (on the widget's retry, or by the redelivery loop after a restart)
-        meta = {"sent": text, "pending": True, **({"client_id": client_id} if client_id else {})}
+        meta = {"sent": text, "pending": True, "client": client, **({"client_id": client_id} if client_id else {})}
         stored_user = await asyncio.to_thread(
             store_messages, db, conversation, [{"role": "user", "text": display, "meta": meta}]
         )
@@ -339,7 +347,7 @@ async def send(request: web.Request) -> web.Response:
         await asyncio.to_thread(set_pending, db, user_id, False)
         return reply(SendResponse(messages=stored_user, waiting_for_expert=True))
     try:
-        replies = await relay_to_rasa(request.app, conversation, text)
+        replies = await relay_to_rasa(request.app, conversation, text, client)
     except ApiError:
         await asyncio.to_thread(set_pending, db, user_id, True)  # known undelivered: relayed once the bot is back
         raise ApiError(502, PENDING_TEXT) from None

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 from functools import lru_cache
 
 from aiohttp import web
 
+from core.secrets import service_token
 from core.settings import Settings
 from gateway import keys
 
@@ -45,6 +48,14 @@ def client_address(request: web.Request) -> str:
             except ValueError:
                 return peer
     return peer
+
+
+def client_ref(request: web.Request) -> str:
+    """A pseudonym of the real client for limits kept beyond the request (tickets per client):
+    a keyed hash of the address, so no address is stored and none can be recovered by guessing."""
+    settings: Settings = request.app[keys.SETTINGS]
+    key = service_token(settings, "client-ref").encode()
+    return hmac.new(key, client_address(request).encode(), hashlib.sha256).hexdigest()[:24]
 
 
 def over_tls(request: web.Request) -> bool:

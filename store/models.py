@@ -29,6 +29,8 @@ class Ticket(Base):
     reason: Mapped[str] = mapped_column(String(32))  # low_confidence | user_request | needs_person | ...
     priority: Mapped[str] = mapped_column(String(8), default="normal")
     conversation_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    #: pseudonymous website client (keyed hash of its address) for the per-client ticket limit
+    client_ref: Mapped[str | None] = mapped_column(String(32), index=True, default=None)
     channel: Mapped[str] = mapped_column(String(16), default="rest")
     ip_type: Mapped[str | None] = mapped_column(String(32))
     region: Mapped[str | None] = mapped_column(String(32))

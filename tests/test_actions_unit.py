@@ -32,7 +32,16 @@ class FakeService:
         out = TurnResult()
         out.say(
             f"{what} 的回复",
-            {"type": "answer", "answer_id": "x" * 32},
+            {
+                "type": "answer",
+                "tier": "confident",
+                "answer_id": "a" * 32,
+                "query": what,
+                "confidence": 0.9,
+                "citations": [],
+                "sources": [],
+                "ip_types": [],
+            },
             [{"title": "转人工", "payload": "/request_human"}],
         )
         out.slots["last_query"] = f"{what} 查询"
@@ -64,14 +73,14 @@ class FakeService:
     def submit_application(self, state: TurnState, fields: dict[str, Any]) -> TurnResult:
         self.calls.append(("submit_application", state, fields))
         out = TurnResult()
-        out.say("申请已提交", {"type": "form", "submitted": True})
+        out.say("申请已提交", {"type": "form", "form": "assistance_application_form", "submitted": True})
         out.slots["ticket_number"] = "WY-APP"
         return out
 
 
 def tracker(text: str, intent: str = "ask_ip_law", slots: dict[str, Any] | None = None, **extra: Any) -> Tracker:
     message = {"text": text, "intent": {"name": intent, "confidence": 0.88}, "entities": extra.get("entities", [])}
-    message["metadata"] = {"channel": "widget"}
+    message["metadata"] = {"channel": "widget", "client": extra.get("client", "ab" * 12)}
     events = [{"event": "user", "text": text, "parse_data": message, "timestamp": 1.0}]
     return Tracker("c-unit", slots or {}, message, events, False, None, None, "action_listen")
 
@@ -107,6 +116,9 @@ def test_the_conversation_context_reaches_the_service() -> None:
     # IP types arrive canonical, whatever DIET or the slot said
     assert (state.new_ip_type, state.last_ip_type) == ("patent", "trademark")
     assert state.transcript and state.transcript[-1]["text"] == "那专利呢"
+    assert state.client_ref == "ab" * 12  # the gateway's pseudonym, for the per-client ticket limit
+    run(ActionAnswerQuestion(service), tracker("那专利呢", client="' OR 1=1 --"))
+    assert service.calls[-1][1].client_ref is None  # anything else is dropped
 
 
 def test_a_failing_service_still_gives_a_reply_with_an_error_id() -> None:

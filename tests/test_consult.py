@@ -173,3 +173,29 @@ def test_personal_data_is_redacted() -> None:
         assert secret not in cleaned
     assert "[手机号]" in cleaned and "[身份证号]" in cleaned and "[邮箱]" in cleaned
     assert redact("专利法第六十五条，赔偿 500 万元") == "专利法第六十五条，赔偿 500 万元"
+
+
+def test_one_website_client_cannot_flood_the_expert_queue(consultant: Consultant) -> None:
+    """After ``desk.tickets_per_client_per_day`` tickets, the same client is pointed to the hotline;
+    other clients and hotline intake are not affected."""
+    from consult.turns import Turns, TurnState
+    from desk.tickets import tickets_from_client
+
+    consultant.db.upgrade()
+    consultant.settings.desk.tickets_per_client_per_day = 3
+    turns = Turns(consultant)
+    flooding, other = "ab" * 12, "cd" * 12
+    for i in range(3):
+        result = turns.hand_over(TurnState(f"c-flood-{i}", "转人工", client_ref=flooding), "user_request")
+        assert result.replies[0].meta["type"] == "handoff"
+    refused = turns.hand_over(TurnState("c-flood-4", "转人工", client_ref=flooding), "user_request")
+    assert refused.replies[0].meta == {"type": "info", "limited": "tickets_per_client"}
+    assert "12330" in refused.replies[0].text and "ticket_number" not in refused.slots
+    form = turns.submit_application(TurnState("c-flood-5", "提交", client_ref=flooding), {"phone": "13812345678"})
+    assert form.replies[0].meta["type"] == "info" and "ticket_number" not in form.slots
+    assert tickets_from_client(consultant.db, flooding) == 3  # nothing was written for the refused ones
+    served = turns.hand_over(TurnState("c-someone-else", "转人工", client_ref=other), "user_request")
+    assert served.replies[0].meta["type"] == "handoff"
+    # the same conversation asking again gets its existing ticket, not a refusal
+    again = turns.hand_over(TurnState("c-flood-0", "还在吗", client_ref=flooding), "user_request")
+    assert again.replies[0].meta["type"] == "handoff" and again.replies[0].meta["existing"] is True

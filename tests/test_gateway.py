@@ -27,10 +27,15 @@ from store.models import AuditEntry, ChatMessage, Feedback
 PASSWORD = "correct horse battery"
 
 
+#: What the Rasa stand-in received (sender, message, metadata), in order.
+RECEIVED = web.AppKey("received", list)
+
+
 @pytest.fixture
 async def rasa_stub(aiohttp_server: Any) -> TestServer:
     async def webhook(request: web.Request) -> web.Response:
         body = await request.json()
+        request.app[RECEIVED].append(body)
         if body["message"] == "让机器人沉默":
             return web.json_response([])  # Rasa carried on without sending anything
         return web.json_response(
@@ -48,6 +53,7 @@ async def rasa_stub(aiohttp_server: Any) -> TestServer:
         )
 
     app = web.Application()
+    app[RECEIVED] = []
     app.router.add_post("/webhooks/rest/webhook", webhook)
     return await aiohttp_server(app)
 

@@ -52,6 +52,24 @@ async def test_clients_behind_a_trusted_proxy_have_their_own_limits(client: Test
     assert await send("10.9.8.7, 203.0.113.7") == 429
 
 
+async def test_the_bot_learns_which_client_wrote_by_a_pseudonym_only(
+    client: TestClient,  # noqa: F811
+    settings: Settings,
+    rasa_stub: Any,  # noqa: F811
+) -> None:
+    """The per-client ticket limit needs to know that two conversations come from one client;
+    the address itself never leaves the gateway."""
+    from tests.test_gateway import RECEIVED
+
+    settings.gateway.trusted_proxies = ["127.0.0.1/32"]
+    for forwarded in ("203.0.113.7", "203.0.113.7", "198.51.100.23"):
+        body = {"session": session_id(), "text": "我要找人工"}
+        assert (await client.post("/api/chat/send", json=body, headers={"X-Forwarded-For": forwarded})).status == 200
+    refs = [b["metadata"]["client"] for b in rasa_stub.app[RECEIVED]]
+    assert refs[0] == refs[1] != refs[2] and all(len(r) == 24 for r in refs)
+    assert not any(ip in str(rasa_stub.app[RECEIVED]) for ip in ("203.0.113.7", "198.51.100.23"))
+
+
 async def test_without_a_trusted_proxy_a_forged_header_changes_nothing(client: TestClient) -> None:  # noqa: F811
     statuses = []
     for i in range(4):

@@ -42,6 +42,11 @@ def test_old_personal_data_is_removed_and_recent_data_kept(desk: Desk, settings:
         stored = session.get(Ticket, old_ticket.id)
         assert stored is not None
         stored.status, stored.resolved_at, stored.resolution = "resolved", now - 190 * DAY, "answered"
+        # the client pseudonym serves only the 24-hour ticket limit: gone after a day, even on open tickets
+        stored.client_ref, stored.created_at = "ab" * 12, now - 195 * DAY
+        recent = session.get(Ticket, open_ticket.id)
+        assert recent is not None
+        recent.client_ref, recent.created_at = "cd" * 12, now - 2 * DAY
         for row in session.scalars(select(Feedback)):
             row.created_at = now - 200 * DAY
     tracker = tmp_path / "tracker.db"
@@ -52,7 +57,13 @@ def test_old_personal_data_is_removed_and_recent_data_kept(desk: Desk, settings:
 
     counts = purge_personal_data(desk.db, 180, now=now, tracker_url=f"sqlite:///{tracker}")
 
-    assert counts == {"chat_messages": 1, "tickets": 1, "feedback_comments": 1, "tracker_events": 1}
+    assert counts == {
+        "chat_messages": 1,
+        "tickets": 1,
+        "feedback_comments": 1,
+        "client_refs": 2,
+        "tracker_events": 1,
+    }
     with desk.db.session() as session:
         kept = {m.text for m in session.scalars(select(ChatMessage))}
         assert kept == {"旧消息但工单未结", "最近的消息"}
@@ -64,6 +75,7 @@ def test_old_personal_data_is_removed_and_recent_data_kept(desk: Desk, settings:
         still = session.get(Ticket, open_ticket.id)
         assert still is not None and still.transcript  # a ticket being handled keeps its conversation
         assert [f.comment for f in session.scalars(select(Feedback))] == [None]
+        assert [t.client_ref for t in session.scalars(select(Ticket))] == [None, None]
     with sqlite3.connect(tracker) as connection:
         assert [r[0] for r in connection.execute("SELECT sender_id FROM events")] == ["c-new"]
     # running again removes nothing more
