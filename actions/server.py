@@ -17,6 +17,42 @@ from core.redact import install
 from core.secrets import service_token
 from core.settings import get_settings
 
+#: Probes a supervisor or load balancer calls without the token (they run no action, show no data).
+UNGUARDED = ("/health", "/ready")
+
+
+def add_readiness(app: Any, consultant: Any) -> None:
+    """``GET /ready``: 200 when the index is loaded and the database answers ``SELECT 1``, else 503.
+
+    rasa-sdk's ``/health`` is liveness (answered once warmed up); an action that hands a conversation
+    over needs the database too, so a load balancer should route by ``/ready``.
+    """
+    import asyncio
+
+    from sanic import response
+    from sqlalchemy import text
+
+    def select_one() -> None:
+        with consultant.db.engine.connect() as connection:
+            connection.execute(text("SELECT 1")).scalar_one()
+
+    async def ready(_request: Any) -> Any:
+        checks: dict[str, dict[str, Any]] = {}
+        for name, probe in (("index", lambda: consultant.retriever.version), ("database", select_one)):
+            try:
+                detail = await asyncio.wait_for(asyncio.to_thread(probe), 3.0)
+                checks[name] = {"ok": True, **({"version": detail} if isinstance(detail, str) else {})}
+            except Exception as exc:  # a failed probe is "not ready", never a 500
+                checks[name] = {"ok": False, "error": type(exc).__name__}
+        if all(c["ok"] for c in checks.values()):
+            return response.json({"ready": True, "checks": checks})
+        failed = "、".join(
+            {"index": "知识库索引未加载", "database": "数据库无法连接"}[n] for n, c in checks.items() if not c["ok"]
+        )
+        return response.json({"ready": False, "message": f"动作服务暂时不可用：{failed}", "checks": checks}, status=503)
+
+    app.add_route(ready, "/ready", methods=["GET"])
+
 
 def require_token(app: Any, token: str) -> None:
     """Only Rasa, which sends the installation's token with every call, may run an action."""
@@ -24,7 +60,7 @@ def require_token(app: Any, token: str) -> None:
 
     @app.on_request  # type: ignore[untyped-decorator]
     async def check(request: Any) -> Any:
-        if request.path == "/health":
+        if request.path in UNGUARDED:
             return None
         if not hmac.compare_digest(request.args.get("token", ""), token):
             return response.json({"error": "unauthorised"}, status=401)
@@ -50,6 +86,7 @@ def main() -> None:
     executor.register_package("actions")
     # Only Rasa (on loopback) calls this server: no CORS. One process, so the warm model is the one serving.
     app = create_app(executor, cors_origins=None)
+    add_readiness(app, consultant)
     require_token(app, service_token(get_settings(), "actions"))
     app.run(host=os.environ["SANIC_HOST"], port=args.port, single_process=True, access_log=False, motd=False)
 

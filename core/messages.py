@@ -31,6 +31,16 @@ class _Loose(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+class _Turn(_Strict):
+    """What the turn decided from, carried on every bot message for the desk and the evaluations."""
+
+    intent: str | None = None
+    nlu_confidence: float | None = None
+    confidence: float | None = None
+    reason: str | None = None
+    ip_probability: float | None = None
+
+
 class CitationRef(_Loose):
     """An article an answer rests on (``label`` is how the widget shows it)."""
 
@@ -52,7 +62,7 @@ class TicketRef(_Strict):
     priority: str | None = None
 
 
-class AnswerMeta(_Strict):
+class AnswerMeta(_Turn):
     """An answer from the knowledge base: ``confident`` answers directly, ``probable`` shows likely sources."""
 
     type: Literal["answer"]
@@ -64,22 +74,19 @@ class AnswerMeta(_Strict):
     sources: list[SourceRef]
     ip_types: list[str]
     index_version: str | None = None
-    intent: str | None = None
-    nlu_confidence: float | None = None
     other_questions: list[str] | None = None
     best: dict[str, Any] | None = None
 
 
-class ClarifyMeta(_Strict):
+class ClarifyMeta(_Turn):
     """A question back to the user (which IP type, more details, which of several intents …)."""
 
     type: Literal["clarify"]
     asks: str
-    confidence: float | None = None
     candidates: list[str] | None = None
 
 
-class HandoffMeta(_Strict):
+class HandoffMeta(_Turn):
     """A person takes over; the ticket number is shown to the user."""
 
     type: Literal["handoff"]
@@ -89,14 +96,14 @@ class HandoffMeta(_Strict):
     error_id: str | None = None
 
 
-class OutOfScopeMeta(_Strict):
+class OutOfScopeMeta(_Turn):
     """Politely declined (not an IP question), with where to turn instead."""
 
     type: Literal["out_of_scope"]
     referral: str | None = None
 
 
-class FormMeta(_Strict):
+class FormMeta(_Turn):
     """A step of the assistance application."""
 
     type: Literal["form"]
@@ -109,7 +116,7 @@ class FormMeta(_Strict):
     ticket: TicketRef | None = None
 
 
-class InfoMeta(_Strict):
+class InfoMeta(_Turn):
     """Greetings, acknowledgements, service information without retrieval."""
 
     type: Literal["info"]

@@ -255,7 +255,7 @@ class TicketLifecycle:
                 .order_by(Ticket.id.desc())
             )
 
-    async def route_user_message(self, conversation_id: str, text: str) -> bool:
+    def route_user_message(self, conversation_id: str, text: str) -> bool:
         """User messages of a handed-over conversation reach the ticket; the bot stays silent only
         once an expert has taken the conversation (before that it keeps answering follow-ups)."""
         ticket = self.paused_ticket(conversation_id)

@@ -15,7 +15,7 @@ from aiohttp.abc import AbstractAccessLogger
 
 from core.settings import Settings
 from desk.service import Desk
-from gateway import admin, agent, chat, desk_routes, keys, pages
+from gateway import admin, agent, chat, desk_routes, health, keys, pages
 from gateway.errors import Handler, error_middleware, json_error
 from gateway.jobs import JobManager, law_date_watch
 from gateway.openapi import add_viewer_assets, openapi_routes
@@ -89,6 +89,7 @@ def create_app(settings: Settings, retriever: Retriever | None = None) -> web.Ap
     app.add_routes(agent.routes)
     app.add_routes(admin.routes)
     app.add_routes(pages.routes)
+    app.add_routes(health.routes)
     app.add_routes(desk_routes.routes)
     app.add_routes(openapi_routes)
     app[keys.SPEC] = {}

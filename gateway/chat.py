@@ -41,6 +41,7 @@ from gateway.contracts import (
     StartResponse,
 )
 from gateway.errors import ApiError
+from gateway.health import actions_alive
 from gateway.periodic import every
 from store.audit import audit
 from store.db import Database
@@ -208,7 +209,10 @@ async def deliver_pending(app: web.Application, now: dt.datetime | None = None) 
     blocked: set[str] = set()
     # a message is pending from the moment it is stored: younger ones may still be on their way to Rasa
     in_flight = settings.gateway.rasa_timeout_seconds + 5
-    for message in await asyncio.to_thread(pending_messages, db):
+    pending = await asyncio.to_thread(pending_messages, db)
+    # with its action server down Rasa would run the turn anyway (and record the message again): wait
+    actions_up = not pending or await actions_alive(app)
+    for message in pending:
         conversation = message.conversation_id
         if conversation in blocked:
             continue  # keep each conversation's order
@@ -218,8 +222,12 @@ async def deliver_pending(app: web.Application, now: dt.datetime | None = None) 
             continue
         waited = (now - created).total_seconds() / 60
         try:
+            if not actions_up:
+                raise ApiError(502)
             meta = message.meta or {}
             replies = await relay_to_rasa(app, conversation, str(meta.get("sent") or message.text), meta.get("client"))
+            if not replies and not await actions_alive(app):
+                raise ApiError(502)  # Rasa answered without its action server: not delivered yet
         except ApiError:
             blocked.add(conversation)
             if waited >= settings.gateway.pending_handoff_minutes and keys.DESK in app:
@@ -304,7 +312,7 @@ async def chat_history(request: web.Request) -> web.Response:
     "发送一条消息并得到回复（按客户端限流）",
     SendResponse,
     body=SendRequest,
-    errors=(413, 429, 502),
+    errors=(413, 429, 502, 503),
     description="消息先保存再转给对话服务；对话服务暂时不可用时返回 502 与中文说明，消息已保存，恢复后自动回复。",
 )
 async def send(request: web.Request) -> web.Response:
@@ -343,7 +351,7 @@ async def send(request: web.Request) -> web.Response:
         )
     user_id = stored_user[0].id
     desk = request.app.get(keys.DESK)
-    if desk is not None and await desk.route_user_message(conversation, display):
+    if desk is not None and await asyncio.to_thread(desk.route_user_message, conversation, display):
         await asyncio.to_thread(set_pending, db, user_id, False)
         return reply(SendResponse(messages=stored_user, waiting_for_expert=True))
     try:
@@ -352,6 +360,10 @@ async def send(request: web.Request) -> web.Response:
         await asyncio.to_thread(set_pending, db, user_id, True)  # known undelivered: relayed once the bot is back
         raise ApiError(502, PENDING_TEXT) from None
     if not replies:
+        if not await actions_alive(request.app):
+            # Rasa carries on without its action server and says nothing: keep the message for later
+            await asyncio.to_thread(set_pending, db, user_id, True)
+            raise ApiError(502, PENDING_TEXT)
         replies = [await asyncio.to_thread(silent_turn_reply, db, conversation)]
     stored = await asyncio.to_thread(store_replies, db, conversation, user_id, replies)
     return reply(SendResponse(messages=stored_user + stored))

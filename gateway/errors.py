@@ -6,6 +6,8 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLTimeoutError
 
 from core.errors import Conflict, KnowledgeError, NotFound, PermissionDenied, WeiyuanError
 
@@ -23,6 +25,12 @@ STATUS_MESSAGES = {
     429: "操作太频繁，请稍后再试",
     500: "服务器出错了，请稍后再试",
     502: "对话服务暂时不可用，请稍后再试",
+    503: "服务暂时不可用，请稍后再试；情况紧急可以拨打 12330 知识产权维权援助热线",
+}
+
+#: When the database is unreachable (restarting, network), a chat message was not stored: say so.
+UNAVAILABLE = {
+    "/api/chat/send": "消息没有发送成功：服务暂时不可用，请稍后点“重试”再发一次；情况紧急可以拨打 12330 知识产权维权援助热线。",
 }
 
 
@@ -80,6 +88,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status_code < 400 or not wants_json(request):
             raise
         return json_error(exc.status_code, STATUS_MESSAGES.get(exc.status_code, exc.reason))
+    except (OperationalError, InterfaceError, SQLTimeoutError) as exc:
+        # the database is unreachable (a restart, the network): nothing was stored, say so and when to retry
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, type(exc).__name__)
+        if wants_json(request):
+            return json_error(503, UNAVAILABLE.get(request.path, STATUS_MESSAGES[503]))
+        raise web.HTTPServiceUnavailable(text="服务暂时不可用，请稍后再试。") from None
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         if wants_json(request):

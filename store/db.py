@@ -38,7 +38,9 @@ def engine_for(url: str, echo: bool = False) -> Engine:
                 engine = create_engine(url, echo=echo, connect_args={"timeout": 10})
                 event.listen(engine, "connect", _sqlite_pragmas)
             else:
-                engine = create_engine(url, echo=echo, pool_pre_ping=True)
+                # a database that hangs instead of refusing must not hang every request with it
+                connect = {"connect_timeout": 5} if url.startswith("postgresql") else {}
+                engine = create_engine(url, echo=echo, pool_pre_ping=True, connect_args=connect)
             _engines[url] = engine
         return _engines[url]
 

@@ -134,12 +134,12 @@ async def test_expert_reply_reaches_the_chat_and_the_bot_stays_quiet(desk: Desk)
     with pytest.raises(WeiyuanError, match="请先认领"):
         desk.reply(number, expert, "您好")
     # before an expert takes it, the bot keeps answering follow-ups; the ticket still gets them
-    assert not await desk.route_user_message("c-9", "那需要准备哪些证据？")
+    assert not desk.route_user_message("c-9", "那需要准备哪些证据？")
     desk.claim(number, expert)
     with pytest.raises(WeiyuanError, match="已由 expert1 认领"):
         desk.claim(number, Actor("expert2", "乙", "expert", "demo-patent-cn"))
     # while the expert has it, user messages go to the ticket, not to the bot
-    assert await desk.route_user_message("c-9", "我还有图片证据")
+    assert desk.route_user_message("c-9", "我还有图片证据")
     desk.reply(number, expert, "您好，请把购买凭证和网页截图发给我们。")
     desk.note(number, expert, "对方可能是批发商，建议查 1688")
     with desk.db.session() as session:
@@ -149,7 +149,7 @@ async def test_expert_reply_reaches_the_chat_and_the_bot_stays_quiet(desk: Desk)
     assert [m["role"] for m in detail["messages"]] == ["user", "user", "expert", "expert"]
     assert detail["messages"][3]["internal"] is True and detail["first_response_at"]
     desk.hand_back(number, expert)
-    assert not await desk.route_user_message("c-9", "谢谢")
+    assert not desk.route_user_message("c-9", "谢谢")
     desk.close(number, expert, "answered")
     assert desk.detail(number)["status"] == "resolved"
     with desk.db.session() as session:

@@ -52,16 +52,20 @@ async def rasa_stub(aiohttp_server: Any) -> TestServer:
             ]
         )
 
+    async def health(request: web.Request) -> web.Response:  # the action server's, for the gateway's checks
+        return web.json_response({"status": "ok"})
+
     app = web.Application()
     app[RECEIVED] = []
     app.router.add_post("/webhooks/rest/webhook", webhook)
+    app.router.add_get("/health", health)
     return await aiohttp_server(app)
 
 
 @pytest.fixture
 async def client(settings: Settings, factory: Any, rasa_stub: TestServer, aiohttp_client: Any) -> TestClient:
     build(settings, factory, incremental=True)
-    settings.server.rasa_port = rasa_stub.port
+    settings.server.rasa_port = settings.server.action_port = rasa_stub.port
     settings.gateway.chat_burst = 3
     settings.gateway.chat_per_minute = 6
     settings.gateway.allowed_origins = ["https://partner.example.cn"]

@@ -101,6 +101,10 @@ def test_every_payload_the_bot_sends_follows_its_model() -> None:
     assert customs
     for custom in customs:
         check_meta(custom)
+    # what the turn decided from rides on every kind of message (the desk and the evaluations read it)
+    basis = {"intent": "ask_ip_law", "nlu_confidence": 0.9, "confidence": 0.3, "reason": "low", "ip_probability": 0.4}
+    for kind in ({"type": "clarify", "asks": "ip_type"}, {"type": "out_of_scope"}, {"type": "handoff", "reason": "x"}):
+        assert check_meta({**kind, **basis})["intent"] == "ask_ip_law"
     with pytest.raises(ValidationError):
         check_meta({"type": "handoff", "reason": "error", "ticket": {"number": "WY-1"}, "surprise": 1})
     with pytest.raises(ValidationError):

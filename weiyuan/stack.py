@@ -162,7 +162,7 @@ class Stack:
     """A set of services started together, kept running, and stopped together."""
 
     #: Seconds before restarting a process that died, doubling up to the last value.
-    BACKOFF = (1.0, 2.0, 5.0, 15.0, 30.0)
+    BACKOFF: tuple[float, ...] = (1.0, 2.0, 5.0, 15.0, 30.0)
 
     def __init__(self, settings: Settings, services: list[Service]) -> None:
         self.settings = settings

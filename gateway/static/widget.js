@@ -226,7 +226,9 @@
       .catch(function (e) {
         typing.remove();
         if (e.status === 502) startPolling();  // the gateway relays the kept message once the bot is back
-        showError(e.message, e.status === 502 || !e.status ? function () { pending.remove(); send(text, display, clientId); } : null);
+        // 502: kept, answered later (retry is safe); 503 or no answer at all: not kept, so offer to send again
+        var again = e.status === 502 || e.status === 503 || !e.status;
+        showError(e.message, again ? function () { pending.remove(); send(text, display, clientId); } : null);
       })
       .then(function () { state.busy = false; sendBtn.disabled = false; input.focus(); });
   }
