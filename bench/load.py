@@ -1,0 +1,192 @@
+"""A busy afternoon: simulated users with think time against the real stack, level by level.
+
+Each simulated user is one conversation: it sends a message (a question from
+the evaluation set, now and then small talk or a follow-up), waits for the
+reply, thinks for 2-8 s, and goes on until the level's time is up.  Levels run
+one after another on one stack (embedded profile: SQLite, local index).
+
+Reported per level: answered turns per second, latency p50/p95/p99, errors,
+CPU milliseconds per turn of each process (utime + stime of its process
+group, from /proc) and resident memory of each process after the level.
+
+    python -m bench.load                          # 20, 50, 100 users, 60 s each, through Rasa's REST channel
+    python -m bench.load --via widget --users 20,50   # through the gateway's widget API (rate limit lifted)
+
+Bounded in time (``--seconds`` per level) and in users; loopback only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import tempfile
+import threading
+import time
+import urllib.error
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.common import ROOT, save
+from weiyuan.sandbox import RestUser, post_json
+from weiyuan.sandbox import sandbox_settings as e2e_settings
+from weiyuan.stack import Service, full_stack, rasa_model
+
+QUESTIONS = [
+    line["query"]
+    for split in ("dev", "test")
+    for line in map(json.loads, (ROOT / "eval" / f"retrieval_{split}.jsonl").read_text("utf-8").splitlines())
+    if "ood" not in line
+]
+SMALL_TALK = ["你好", "谢谢", "那商标呢？", "需要准备什么材料？", "好的"]
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def group_pids(leader: int) -> list[int]:
+    """Every process in the leader's process group (the supervisor starts each service in its own)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == leader:  # pgrp
+            out.append(int(entry.name))
+    return out
+
+
+def cpu_seconds(leader: int) -> float:
+    total = 0.0
+    for pid in group_pids(leader):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+    return total
+
+
+def rss_mb(leader: int) -> float:
+    total = 0
+    for pid in group_pids(leader):
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return round(total / 1024, 1)
+
+
+class User(threading.Thread):
+    def __init__(self, send: Any, deadline: float, seed: int, think: tuple[float, float]) -> None:
+        super().__init__(daemon=True)
+        self.send, self.deadline, self.rng, self.think = send, deadline, random.Random(seed), think
+        self.latencies: list[float] = []
+        self.errors = 0
+
+    def run(self) -> None:
+        time.sleep(self.rng.uniform(0, self.think[1]))  # users arrive spread out, not all at once
+        turn = 0
+        while time.monotonic() < self.deadline:
+            text = self.rng.choice(SMALL_TALK) if turn % 4 == 3 else self.rng.choice(QUESTIONS)
+            started = time.perf_counter()
+            try:
+                if not self.send(text):
+                    self.errors += 1
+            except (urllib.error.URLError, TimeoutError, ConnectionError, ValueError):
+                self.errors += 1
+            else:
+                self.latencies.append((time.perf_counter() - started) * 1000)
+            turn += 1
+            time.sleep(self.rng.uniform(*self.think))
+
+
+def rasa_sender(settings: Any) -> Any:
+    def make() -> Any:
+        user = RestUser(settings, f"load-{uuid.uuid4().hex[:12]}", timeout=60)
+        return lambda text: bool(user.say(text))
+
+    return make
+
+
+def widget_sender(settings: Any) -> Any:
+    base = f"http://{settings.server.host}:{settings.server.gateway_port}"
+
+    def make() -> Any:
+        session = post_json(f"{base}/api/chat/start", {})["session"]
+
+        def send(text: str) -> bool:
+            body = {"session": session, "text": text, "client_id": uuid.uuid4().hex}
+            reply = post_json(f"{base}/api/chat/send", body, timeout=60)
+            return any(m["role"] == "bot" for m in reply["messages"])
+
+        return send
+
+    return make
+
+
+def level(services: list[Service], make: Any, users: int, seconds: float, think: tuple[float, float]) -> dict[str, Any]:
+    leaders = {s.name: s.process.pid for s in services if s.process is not None}
+    cpu_before = {name: cpu_seconds(pid) for name, pid in leaders.items()}
+    deadline = time.monotonic() + seconds
+    crowd = [User(make(), deadline, seed, think) for seed in range(users)]
+    started = time.monotonic()
+    for user in crowd:
+        user.start()
+    for user in crowd:
+        user.join(timeout=seconds + 120)
+    elapsed = time.monotonic() - started
+    latencies = [ms for u in crowd for ms in u.latencies]
+    errors = sum(u.errors for u in crowd)
+    turns = len(latencies)
+    cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in leaders.items()}
+    arr = np.asarray(latencies) if latencies else np.asarray([0.0])
+    return {
+        "users": users,
+        "seconds": round(elapsed, 1),
+        "turns": turns,
+        "turns_per_s": round(turns / elapsed, 2),
+        "p50_ms": round(float(np.percentile(arr, 50)), 1),
+        "p95_ms": round(float(np.percentile(arr, 95)), 1),
+        "p99_ms": round(float(np.percentile(arr, 99)), 1),
+        "errors": errors,
+        "cpu_ms_per_turn": {name: round(1000 * c / max(turns, 1), 1) for name, c in cpu.items()},
+        "cpu_ms_per_turn_total": round(1000 * sum(cpu.values()) / max(turns, 1), 1),
+        "rss_mb": {name: rss_mb(pid) for name, pid in leaders.items()},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", default="20,50,100")
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--via", choices=("rasa", "widget"), default="rasa")
+    parser.add_argument("--think", default="2,8", help="think time range in seconds")
+    args = parser.parse_args()
+    think_low, think_high = (float(x) for x in args.think.split(","))
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = e2e_settings(Path(tmp) / "var")
+        settings.gateway.chat_per_minute = settings.gateway.chat_burst = 1_000_000  # measure turns, not the limiter
+        stack = full_stack(settings, rasa_model(settings))
+        with stack:
+            make = rasa_sender(settings) if args.via == "rasa" else widget_sender(settings)
+            warm = make()
+            for text in QUESTIONS[:5]:
+                warm(text)
+            results = []
+            for users in (int(u) for u in args.users.split(",")):
+                result = level(stack.services, make, users, args.seconds, (think_low, think_high))
+                results.append(result)
+                print(json.dumps(result, ensure_ascii=False), flush=True)
+    save(f"load_{args.via}", {"via": args.via, "think_s": [think_low, think_high], "levels": results})
+
+
+if __name__ == "__main__":
+    main()
