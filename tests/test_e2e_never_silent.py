@@ -51,7 +51,7 @@ def pool() -> Iterator[ThreadPoolExecutor]:
         yield executor
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batch=st.lists(message, min_size=50, max_size=50))
 def test_every_message_gets_a_reply(stack: Settings, pool: ThreadPoolExecutor, batch: list[str]) -> None:
     def ask(text: str) -> tuple[str, list[str]]:
