@@ -53,9 +53,19 @@ def client_address(request: web.Request) -> str:
 def client_ref(request: web.Request) -> str:
     """A pseudonym of the real client for limits kept beyond the request (tickets per client):
     a keyed hash of the address, so no address is stored and none can be recovered by guessing."""
-    settings: Settings = request.app[keys.SETTINGS]
-    key = service_token(settings, "client-ref").encode()
+    key = _client_key(request.app[keys.SETTINGS])
     return hmac.new(key, client_address(request).encode(), hashlib.sha256).hexdigest()[:24]
+
+
+_client_keys: dict[str, bytes] = {}
+
+
+def _client_key(settings: Settings) -> bytes:
+    """The installation's key for client pseudonyms, read from disk once per process (not per message)."""
+    where = str(settings.data_dir)
+    if where not in _client_keys:
+        _client_keys[where] = service_token(settings, "client-ref").encode()
+    return _client_keys[where]
 
 
 def over_tls(request: web.Request) -> bool:

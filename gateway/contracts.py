@@ -157,19 +157,24 @@ class CitationOut(Open):
     label: str
 
 
-class HitOut(Response):
+class Passage(Response):
+    """An article, entry or case as the lookup and the citation pages show it."""
+
     id: str
     kind: Kind
     kind_label: str
     title: str
     heading: str | None = None
     text: str
-    score: float
     citations: list[CitationOut]
     ip_types: list[str]
-    ip_labels: list[str]
     region: str | None = None
     source: str | None = None
+
+
+class HitOut(Passage):
+    score: float
+    ip_labels: list[str]
     services: list[str]
     status: str | None = None
     status_label: str
@@ -205,17 +210,7 @@ class ChunkQuery(Request):
     article: str | None = Field(default=None, max_length=50, title="条号")
 
 
-class ChunkResponse(Response):
-    id: str
-    kind: Kind
-    kind_label: str
-    title: str
-    heading: str | None = None
-    text: str
-    citations: list[CitationOut]
-    ip_types: list[str]
-    region: str | None = None
-    source: str | None = None
+class ChunkResponse(Passage):
     questions: list[str]
 
 
