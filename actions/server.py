@@ -82,11 +82,14 @@ def main() -> None:
     from rasa_sdk.endpoint import create_app
     from rasa_sdk.executor import ActionExecutor
 
+    from actions.lookup_routes import add_lookup_routes
+
     executor = ActionExecutor()
     executor.register_package("actions")
     # Only Rasa (on loopback) calls this server: no CORS. One process, so the warm model is the one serving.
     app = create_app(executor, cors_origins=None)
     add_readiness(app, consultant)
+    add_lookup_routes(app, consultant.retriever)
     require_token(app, service_token(get_settings(), "actions"))
     app.run(host=os.environ["SANIC_HOST"], port=args.port, single_process=True, access_log=False, motd=False)
 

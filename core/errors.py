@@ -27,6 +27,10 @@ class NotFound(WeiyuanError):
     """The record asked for does not exist (shown as 404)."""
 
 
+class Unavailable(WeiyuanError):
+    """A service this request needs does not answer right now (restarting); shown as 503."""
+
+
 class Conflict(WeiyuanError):
     """The request clashes with the current state, e.g. a refresh already running (shown as 409)."""
 

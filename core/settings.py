@@ -15,7 +15,7 @@ import datetime as dt
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import (
@@ -147,6 +147,9 @@ class GatewaySettings(BaseModel):
     pending_retry_seconds: float = 10
     #: … or, after waiting this long, handed to a person with a ticket.
     pending_handoff_minutes: float = 10
+    #: Who answers the agent search and cited-passage pages: "actions" (the action server, which
+    #: already holds the model and index: one copy per machine) or "local" (load them in the gateway).
+    lookup: Literal["actions", "local"] = "actions"
     #: Seconds between checks whether a text changed status (a revision taking effect) since the build.
     law_date_check_seconds: float = 600
     #: Widget defaults (each can be overridden by data-* attributes on the script tag).

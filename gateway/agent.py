@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 
 from aiohttp import web
 
@@ -13,20 +12,11 @@ from gateway.api import operation, read_query, reply
 from gateway.contracts import ChunkQuery, ChunkResponse, CitationOut, HitOut, SearchQuery, SearchResponse
 from gateway.errors import ApiError
 from gateway.security import require
+from index.lookup import Lookup
 from index.results import Hit
-from index.retriever import Retriever
 from index.schema import Chunk, Citation
-from index.textnorm import normalize
 
 routes = web.RouteTableDef()
-
-
-def highlight_terms(retriever: Retriever, query: str) -> list[str]:
-    """Query terms to highlight in passages (the page marks them; it never injects HTML)."""
-    terms = {t for t in retriever.tokenizer.tokens(normalize(query)) if len(t) >= 2}
-    for extra in retriever.synonyms.expansions(normalize(query)):
-        terms.update(t for t in re.split(r"\s+", extra) if len(t) >= 2)
-    return sorted(terms, key=len, reverse=True)[:20]
 
 
 def hit_json(hit: Hit) -> HitOut:
@@ -76,9 +66,9 @@ async def search(request: web.Request) -> web.Response:
     query = q.q.strip()
     if not query:
         raise ApiError(400, "请输入要检索的内容")
-    retriever: Retriever = request.app[keys.RETRIEVER]
-    result = await asyncio.to_thread(
-        retriever.search,
+    lookup: Lookup = request.app[keys.LOOKUP]
+    result, highlight = await asyncio.to_thread(
+        lookup.search_with_highlight,
         query[:500],
         q.k,
         kind=q.kind,
@@ -94,18 +84,18 @@ async def search(request: web.Request) -> web.Response:
             tier=result.tier,
             version=result.version,
             took_ms=result.timings_ms.get("total"),
-            highlight=highlight_terms(retriever, query),
+            highlight=highlight,
             hits=[hit_json(h) for h in result.hits],
         )
     )
 
 
-def lookup_chunk(retriever: Retriever, chunk_id: str | None, law: str | None, article: str | None) -> Chunk:
+async def lookup_chunk(lookup: Lookup, chunk_id: str | None, law: str | None, article: str | None) -> Chunk:
     chunk = None
     if chunk_id:
-        chunk = retriever.chunk(chunk_id)
+        chunk = await asyncio.to_thread(lookup.chunk, chunk_id)
     elif law and article:
-        chunk = retriever.article(law, article)
+        chunk = await asyncio.to_thread(lookup.article, law, article)
     if chunk is None:
         raise ApiError(404, "找不到这条内容（可能已在新版本中删除）")
     return chunk
@@ -115,6 +105,5 @@ def lookup_chunk(retriever: Retriever, chunk_id: str | None, law: str | None, ar
 @operation("一条法规条文、知识库条目或案例的全文（公开）", ChunkResponse, query=ChunkQuery, errors=(404,), tag="lookup")
 async def get_chunk(request: web.Request) -> web.Response:
     """Full text of an article or entry (public: the knowledge is public, the widget links to it)."""
-    retriever: Retriever = request.app[keys.RETRIEVER]
     q = read_query(request, ChunkQuery)
-    return reply(chunk_json(lookup_chunk(retriever, q.id, q.law, q.article)))
+    return reply(chunk_json(await lookup_chunk(request.app[keys.LOOKUP], q.id, q.law, q.article)))

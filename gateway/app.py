@@ -18,9 +18,11 @@ from desk.service import Desk
 from gateway import admin, agent, chat, desk_routes, health, keys, pages
 from gateway.errors import Handler, error_middleware, json_error
 from gateway.jobs import JobManager, law_date_watch
+from gateway.lookup_client import RemoteLookup
 from gateway.openapi import add_viewer_assets, openapi_routes
 from gateway.ratelimit import make_limiter
 from gateway.security import auth_middleware, headers_middleware
+from index.lookup import LocalLookup, Lookup
 from index.retriever import Retriever
 from index.runtime import make_retriever
 from store.db import Database, open_database
@@ -59,6 +61,15 @@ def cors_middleware(settings: Settings) -> object:
     return middleware
 
 
+def make_lookup(settings: Settings, retriever: Retriever | None) -> Lookup:
+    """The action server answers lookups (one model per machine) unless a retriever is given or configured."""
+    if retriever is not None:
+        return LocalLookup(retriever)
+    if settings.gateway.lookup == "local":
+        return LocalLookup(make_retriever(settings))
+    return RemoteLookup(settings)
+
+
 def create_app(settings: Settings, retriever: Retriever | None = None) -> web.Application:
     app = web.Application(
         client_max_size=4 * 1024 * 1024,
@@ -70,8 +81,8 @@ def create_app(settings: Settings, retriever: Retriever | None = None) -> web.Ap
     app[keys.DB] = Database(
         settings.database_url, settings.database.echo
     )  # migrated by _lifecycle (off the event loop)
-    app[keys.RETRIEVER] = retriever or make_retriever(settings)
-    app[keys.JOBS] = JobManager(settings, app[keys.RETRIEVER])
+    app[keys.LOOKUP] = make_lookup(settings, retriever)
+    app[keys.JOBS] = JobManager(settings)
     app[keys.DESK] = Desk(settings, app[keys.DB])
     gateway = settings.gateway
     app[keys.CHAT_LIMITER] = make_limiter(
@@ -107,9 +118,9 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     db: Database = app[keys.DB]
     await asyncio.to_thread(open_database, db.url)
     app[keys.HTTP] = aiohttp.ClientSession()
-    retriever: Retriever = app[keys.RETRIEVER]
-    # load the model and index now, so the first search is fast
-    await asyncio.to_thread(_warm, retriever)
+    lookup = app[keys.LOOKUP]
+    if isinstance(lookup, LocalLookup):  # load the model and index now, so the first search is fast
+        await asyncio.to_thread(_warm, lookup.retriever)
     yield
     await app[keys.HTTP].close()
     for key in (keys.CHAT_LIMITER, keys.LOGIN_LIMITER):

@@ -9,7 +9,7 @@ from aiohttp import web
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLTimeoutError
 
-from core.errors import Conflict, KnowledgeError, NotFound, PermissionDenied, WeiyuanError
+from core.errors import Conflict, KnowledgeError, NotFound, PermissionDenied, Unavailable, WeiyuanError
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return json_error(404, str(exc))
     except Conflict as exc:
         return json_error(409, str(exc))
+    except Unavailable as exc:
+        if wants_json(request):
+            return json_error(503, str(exc))
+        raise web.HTTPServiceUnavailable(text=f"{exc}。") from None
     except WeiyuanError as exc:
         return json_error(400, str(exc))
     except web.HTTPException as exc:

@@ -23,7 +23,7 @@ from core.settings import Settings
 from gateway import keys
 from gateway.api import operation, reply
 from gateway.contracts import Response
-from index.retriever import Retriever
+from index.lookup import Lookup
 from store.db import Database
 
 routes = web.RouteTableDef()
@@ -84,9 +84,10 @@ async def _timed(check: Awaitable[dict[str, Any] | None], timeout: float) -> dic
     return result
 
 
-async def check_index(retriever: Retriever) -> dict[str, Any]:
-    loaded = await asyncio.to_thread(retriever.loaded)
-    return {"version": loaded.version, "chunks": len(loaded.chunks)}
+async def check_index(lookup: Lookup) -> dict[str, Any]:
+    """A version is published (the action server, which serves it, reports under ``dialogue``)."""
+    manifest = await asyncio.to_thread(lookup.manifest)
+    return {"version": manifest.get("version") or lookup.version, "chunks": manifest.get("counts", {}).get("chunks")}
 
 
 def _select_one(db: Database) -> None:
@@ -139,7 +140,7 @@ async def readyz(request: web.Request) -> web.Response:
     """200 when the index is loaded and the database answers; 503 with a Chinese message otherwise."""
     app = request.app
     index, database, dialogue = await asyncio.gather(
-        _timed(check_index(app[keys.RETRIEVER]), INDEX_TIMEOUT),
+        _timed(check_index(app[keys.LOOKUP]), INDEX_TIMEOUT),
         _timed(check_database(app[keys.DB]), DATABASE_TIMEOUT),
         check_dialogue(app),
     )

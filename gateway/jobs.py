@@ -1,32 +1,40 @@
 """Index refreshes started from the admin console, with progress the browser can watch live.
 
 One build at a time (the index store's lock refuses a second one); the
-build runs in a thread while the gateway keeps serving searches and chats.
+build runs in a child process (``index.build_job``), followed by a thread, while
+the gateway keeps serving searches and chats: the gateway never loads the
+embedding model, and a build that crashes takes nothing else with it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
+import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from core.errors import Conflict, KnowledgeError, WeiyuanError
+from core.errors import Conflict, WeiyuanError
 from core.settings import Settings
 from gateway import keys
 from gateway.periodic import every
-from index.builder import build
-from index.retriever import Retriever
-from index.runtime import embedder_factory
+from index.lookup import Lookup
 
 log = logging.getLogger(__name__)
+
+#: The project root: ``index.build_job`` is run from here, like every other process of the stack.
+ROOT = Path(__file__).resolve().parent.parent
 
 #: How often the gateway checks whether a revision has taken effect since the index was built.
 
@@ -93,9 +101,8 @@ class JobProgress:
 
 
 class JobManager:
-    def __init__(self, settings: Settings, retriever: Retriever) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.retriever = retriever
         self.jobs: dict[str, Job] = {}
         self.changed = threading.Condition()
         self._running: Job | None = None
@@ -116,34 +123,49 @@ class JobManager:
     def _run(self, job: Job, full: bool) -> None:
         progress = JobProgress(job, self.changed)
         try:
-            result = build(
-                self.settings,
-                embedder_factory(self.settings),
-                incremental=not full,
-                progress=progress,
-                user=job.user,
-            )
-            job.result = {
-                "version": result.version,
-                "unchanged": result.unchanged,
-                "summary": result.summary(),
-                "added": len(result.added),
-                "changed": len(result.changed),
-                "removed": len(result.removed),
-                "embedded": result.embedded,
-            }
-            job.status = "done"
-        except KnowledgeError as exc:
-            job.status, job.error = "failed", "知识库文件有错误，未建立新索引，当前版本继续服务"
-            job.problems = [p.as_dict() for p in exc.problems]
-        except WeiyuanError as exc:
-            job.status, job.error = "failed", str(exc)
+            self._build_in_child(job, full, progress)
         except Exception as exc:
             job.status, job.error = "failed", f"构建失败（当前版本继续服务）：{exc}"
         finally:
+            if job.status == "running":
+                job.status, job.error = "failed", "构建进程意外中断（当前版本继续服务），请重试"
             with self.changed:
                 job.version += 1
                 self.changed.notify_all()
+
+    def _build_in_child(self, job: Job, full: bool, progress: JobProgress) -> None:
+        """Run ``index.build_job`` and follow its JSON lines: the model lives only as long as the build."""
+        config = self.settings.export(self.settings.data_dir / "run" / "build-settings.json")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WEIYUAN_")} | {"WEIYUAN_CONFIG": str(config)}
+        command = [sys.executable, "-m", "index.build_job", "--user", job.user, *(["--full"] if full else [])]
+        with subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=ROOT, text=True, encoding="utf-8"
+        ) as child:
+            assert child.stdout is not None
+            for line in child.stdout:
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    continue  # a library printing to stdout: not an event
+                self._apply(job, progress, event)
+            child.wait()
+
+    @staticmethod
+    def _apply(job: Job, progress: JobProgress, event: dict[str, Any]) -> None:
+        kind = event.get("event")
+        if kind == "stage":
+            progress.stage(str(event["key"]), str(event["label"]), event.get("total"))
+        elif kind == "advance":
+            progress.advance(int(event.get("amount", 1)))
+        elif kind == "note":
+            progress.note(str(event["message"]))
+        elif kind == "done":
+            job.result, job.status = dict(event["result"]), "done"
+        elif kind == "problems":
+            job.status, job.error = "failed", "知识库文件有错误，未建立新索引，当前版本继续服务"
+            job.problems = list(event["problems"])
+        elif kind == "error":
+            job.status, job.error = "failed", str(event["message"])
 
     async def wait_change(self, job: Job, seen: int, timeout: float = 15.0) -> int:
         """Wait (without blocking the event loop) until the job changed after ``seen``."""
@@ -175,12 +197,12 @@ async def law_date_watch(app: web.Application) -> AsyncIterator[None]:
     """
     settings: Settings = app[keys.SETTINGS]
     jobs: JobManager = app[keys.JOBS]
-    retriever: Retriever = app[keys.RETRIEVER]
+    lookup: Lookup = app[keys.LOOKUP]
     tried: set[dt.date] = set()
 
     async def check() -> None:
         try:
-            manifest = (await asyncio.to_thread(retriever.loaded)).manifest
+            manifest = await asyncio.to_thread(lookup.manifest)
         except WeiyuanError:
             return  # no index yet
         due = law_change_due(manifest, dt.date.today())

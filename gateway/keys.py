@@ -12,12 +12,13 @@ if TYPE_CHECKING:  # names used in the string type arguments below
     from desk.accounts import Principal  # noqa: F401
     from gateway.jobs import JobManager  # noqa: F401
     from gateway.ratelimit import Limiter  # noqa: F401
-    from index.retriever import Retriever  # noqa: F401
+    from index.lookup import Lookup  # noqa: F401
     from store.db import Database  # noqa: F401
 
 SETTINGS = web.AppKey["Settings"]("settings")
 DB = web.AppKey["Database"]("db")
-RETRIEVER = web.AppKey["Retriever"]("retriever")
+#: Search and cited passages: the action server's index (or an in-process one in tests).
+LOOKUP = web.AppKey["Lookup"]("lookup")
 JOBS = web.AppKey["JobManager"]("jobs")
 CHAT_LIMITER = web.AppKey["Limiter"]("chat_limiter")
 LOGIN_LIMITER = web.AppKey["Limiter"]("login_limiter")

@@ -23,7 +23,7 @@ from gateway.clients import client_address, over_tls
 from gateway.contracts import HealthResponse, Ok, PasswordChangeRequest
 from gateway.errors import ApiError
 from gateway.security import current, require, set_session_cookie
-from index.retriever import Retriever
+from index.lookup import Lookup
 
 routes = web.RouteTableDef()
 STATIC = Path(__file__).resolve().parent / "static"
@@ -50,12 +50,12 @@ def safe_next(value: str | None) -> str:
 @routes.get("/")
 @aiohttp_jinja2.template("index.html")
 async def home(request: web.Request) -> dict[str, Any]:
-    retriever: Retriever = request.app[keys.RETRIEVER]
+    lookup: Lookup = request.app[keys.LOOKUP]
     info = None
     try:
-        loaded = retriever.loaded()
-        by_kind = loaded.manifest.get("counts", {}).get("by_kind", {})
-        info = {"version": loaded.version, **{k: by_kind.get(k, 0) for k in ("policy", "entry", "case")}}
+        version, manifest = lookup.version, lookup.manifest()
+        by_kind = manifest.get("counts", {}).get("by_kind", {})
+        info = {"version": version, **{k: by_kind.get(k, 0) for k in ("policy", "entry", "case")}}
     except Exception:
         info = None
     return context(request, index=info)
@@ -65,9 +65,9 @@ async def home(request: web.Request) -> dict[str, Any]:
 @operation("网关存活且索引已加载（进程监管用）", HealthResponse, errors=(503,), tag="service")
 async def healthz(request: web.Request) -> web.Response:
     """Healthy when the index is loaded (used by the process supervisor and load balancers)."""
-    retriever: Retriever = request.app[keys.RETRIEVER]
+    lookup: Lookup = request.app[keys.LOOKUP]
     try:
-        version = retriever.version
+        version = lookup.version
     except Exception:
         return reply(HealthResponse(ok=False, message="索引未就绪"), status=503)
     return reply(HealthResponse(ok=True, index_version=version))
@@ -239,11 +239,13 @@ async def admin_page(request: web.Request) -> dict[str, Any]:
 @routes.get("/kb")
 async def kb_page(request: web.Request) -> web.Response:
     """A cited article or entry, for the links under the widget's answers (public knowledge)."""
-    retriever: Retriever = request.app[keys.RETRIEVER]
+    lookup: Lookup = request.app[keys.LOOKUP]
     try:
-        chunk = lookup_chunk(retriever, request.query.get("id"), request.query.get("law"), request.query.get("article"))
+        chunk = await lookup_chunk(
+            lookup, request.query.get("id"), request.query.get("law"), request.query.get("article")
+        )
     except ApiError:
         raise web.HTTPNotFound(text="找不到这条内容（可能已在新版本中删除）。") from None
     return aiohttp_jinja2.render_template(
-        "kb.html", request, context(request, chunk=chunk_json(chunk).model_dump(), version=retriever.version)
+        "kb.html", request, context(request, chunk=chunk_json(chunk).model_dump(), version=lookup.version)
     )

@@ -279,7 +279,7 @@ async def test_everything_rendered_is_escaped(client: TestClient, settings: Sett
         "utf-8",
     )
     build(settings, factory, incremental=True)
-    client.app[keys.RETRIEVER]._checked_at = 0.0  # do not wait for the once-a-second reload check
+    client.app[keys.LOOKUP].retriever._checked_at = 0.0  # type: ignore[attr-defined]  # do not wait for the once-a-second reload check
     page = await client.get("/kb?id=entry/xss-entry")
     html = await page.text()
     assert "<script>alert" not in html and "&lt;script&gt;alert" in html
