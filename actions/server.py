@@ -75,9 +75,11 @@ def main() -> None:
     os.environ.setdefault("SANIC_HOST", "127.0.0.1")
 
     from consult.service import get_consultant
+    from index.runtime import limit_serving_threads
 
     consultant = get_consultant()
     consultant.retriever.search("知识产权维权援助", k=1)  # load model, index and tokenizer now
+    limit_serving_threads(get_settings())
 
     from rasa_sdk.endpoint import create_app
     from rasa_sdk.executor import ActionExecutor

@@ -12,6 +12,9 @@ group, from /proc) and resident memory of each process after the level.
     python -m bench.load                          # 20, 50, 100 users, 60 s each, through Rasa's REST channel
     python -m bench.load --via widget --users 20,50   # through the gateway's widget API (rate limit lifted)
 
+Then, on the idle stack, the growth check: "你好" as the first turn of a conversation and
+again as its 41st, wall time and CPU of all processes (median of ``--growth`` conversations).
+
 Bounded in time (``--seconds`` per level) and in users; loopback only.
 """
 
@@ -163,12 +166,48 @@ def level(services: list[Service], make: Any, users: int, seconds: float, think:
     }
 
 
+def timed_turn(leaders: dict[str, int], send: Any, text: str) -> tuple[float, float]:
+    """Wall milliseconds and CPU milliseconds (all processes) of one turn on an otherwise idle stack."""
+    before = sum(cpu_seconds(pid) for pid in leaders.values())
+    started = time.perf_counter()
+    send(text)
+    wall = (time.perf_counter() - started) * 1000
+    time.sleep(0.3)  # let work finishing after the reply (tracker save, logs) be counted with this turn
+    return wall, 1000 * (sum(cpu_seconds(pid) for pid in leaders.values()) - before)
+
+
+def growth(services: list[Service], make: Any, conversations: int, turns: int) -> dict[str, Any]:
+    """Does a turn cost more late in a long conversation?  "你好" as turn 1 and as turn ``turns + 1``."""
+    leaders = {s.name: s.process.pid for s in services if s.process is not None}
+    rng = random.Random(7)
+    first, late = [], []
+    for _ in range(conversations):
+        send = make()
+        first.append(timed_turn(leaders, send, "你好"))
+        for _ in range(turns - 1):
+            send(rng.choice(QUESTIONS))
+        late.append(timed_turn(leaders, send, "你好"))
+    med = {
+        key: round(float(np.median([pair[i] for pair in rows])), 1)
+        for key, rows, i in (
+            ("first_wall_ms", first, 0),
+            ("first_cpu_ms", first, 1),
+            ("late_wall_ms", late, 0),
+            ("late_cpu_ms", late, 1),
+        )
+    }
+    return {"conversations": conversations, "late_turn": turns + 1, **med}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", default="20,50,100")
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--via", choices=("rasa", "widget"), default="rasa")
     parser.add_argument("--think", default="2,8", help="think time range in seconds")
+    parser.add_argument(
+        "--growth", type=int, default=5, help="conversations of 41 turns for the growth check (0: skip)"
+    )
     args = parser.parse_args()
     think_low, think_high = (float(x) for x in args.think.split(","))
     with tempfile.TemporaryDirectory() as tmp:
@@ -185,7 +224,9 @@ def main() -> None:
                 result = level(stack.services, make, users, args.seconds, (think_low, think_high))
                 results.append(result)
                 print(json.dumps(result, ensure_ascii=False), flush=True)
-    save(f"load_{args.via}", {"via": args.via, "think_s": [think_low, think_high], "levels": results})
+            grown = growth(stack.services, make, args.growth, 40) if args.growth else None
+            print(json.dumps({"growth": grown}, ensure_ascii=False), flush=True)
+    save(f"load_{args.via}", {"via": args.via, "think_s": [think_low, think_high], "levels": results, "growth": grown})
 
 
 if __name__ == "__main__":

@@ -46,8 +46,12 @@ class EmbeddingSettings(BaseModel):
     #: prompt). "passage: " measured better on both eval splits (docs/retrieval.md).
     question_prompt: str | None = "passage: "
     batch_size: int = 32
-    #: Threads for torch; ``0`` keeps torch's default (all cores).
-    threads: int = 0
+    #: Torch threads in serving processes: one query at a time per thread.  With two (torch's
+    #: default here) a query embedding took ~200 ms of CPU instead of ~19 ms while Rasa used the
+    #: other core: OpenMP threads spin waiting for a core that is busy (docs/benchmarks.md).
+    threads: int = 1
+    #: Torch threads for index builds (batches of passages); ``0`` keeps torch's default (all cores).
+    build_threads: int = 0
     #: Tokens per input; longer chunks are truncated by the model.
     max_seq_length: int = 512
     #: int8 dynamic quantisation of the linear layers: 2x faster queries, 4x faster builds on
@@ -112,10 +116,22 @@ class ServerSettings(BaseModel):
 
     host: str = "127.0.0.1"
     rasa_port: int = 5005
+    #: Further Rasa servers (replicas) on these ports, for the production profile (their shared
+    #: PostgreSQL tracker store and Redis lock store keep one conversation's turns in order).
+    #: The gateway sends each conversation to one replica and fails over when it is down.
+    rasa_replica_ports: list[int] = Field(default_factory=list)
     action_port: int = 5055
     gateway_port: int = 8000
     #: Production: bot/endpoints.production.yml (PostgreSQL tracker store, Redis lock store).
     rasa_endpoints: str = "bot/endpoints.yml"
+    #: TensorFlow threads of the Rasa server (intra- and inter-op).  One per server: its pools
+    #: otherwise spin on the core the action server is using; scale with more servers instead.
+    rasa_threads: int = 1
+
+    @property
+    def rasa_ports(self) -> list[int]:
+        """Every Rasa server's port, the first one first."""
+        return [self.rasa_port, *self.rasa_replica_ports]
 
 
 class GatewaySettings(BaseModel):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import logging
 import re
 import secrets
@@ -107,29 +108,50 @@ def store_messages(db: Database, conversation: str, rows: list[dict[str, Any]]) 
 async def relay_to_rasa(
     app: web.Application, conversation: str, text: str, client: str | None = None
 ) -> list[dict[str, Any]]:
-    """Send one user message to Rasa's REST channel; return the bot messages (text + metadata)."""
+    """Send one user message to Rasa's REST channel; return the bot messages (text + metadata).
+
+    With several Rasa servers (replicas), a conversation always goes to the same one first
+    (:func:`replica_order`); when that one cannot be reached or drops the connection (killed,
+    restarting), the next one answers.  A timeout is not retried: the turn may still be running.
+    """
     settings: Settings = app[keys.SETTINGS]
-    url = f"http://{settings.server.host}:{settings.server.rasa_port}/webhooks/rest/webhook"
     http: aiohttp.ClientSession = app[keys.HTTP]
-    try:
-        async with http.post(
-            url,
-            json={
-                "sender": conversation,
-                "message": text,
-                "metadata": {"channel": "widget", **({"client": client} if client else {})},
-            },
-            timeout=aiohttp.ClientTimeout(total=settings.gateway.rasa_timeout_seconds),
-        ) as response:
-            if response.status != 200:
-                raise ApiError(502)
-            output = await response.json()
-    except (aiohttp.ClientError, TimeoutError):
-        raise ApiError(502, "对话服务暂时不可用，您的消息已保存，请稍后重试") from None
+    body = {
+        "sender": conversation,
+        "message": text,
+        "metadata": {"channel": "widget", **({"client": client} if client else {})},
+    }
+    output: Any = None
+    for port in replica_order(settings.server.rasa_ports, conversation):
+        url = f"http://{settings.server.host}:{port}/webhooks/rest/webhook"
+        try:
+            async with http.post(
+                url, json=body, timeout=aiohttp.ClientTimeout(total=settings.gateway.rasa_timeout_seconds)
+            ) as response:
+                if response.status != 200:  # the turn ran and failed there: not run again elsewhere
+                    raise ApiError(502)
+                output = await response.json()
+                break
+        except aiohttp.ClientConnectionError as exc:
+            if isinstance(exc, aiohttp.ServerTimeoutError):
+                raise ApiError(502, "对话服务暂时不可用，您的消息已保存，请稍后重试") from None
+            log.warning("Rasa on port %s did not answer (%s); trying the next replica", port, type(exc).__name__)
+        except (aiohttp.ClientError, TimeoutError):
+            raise ApiError(502, "对话服务暂时不可用，您的消息已保存，请稍后重试") from None
+    else:
+        raise ApiError(502, "对话服务暂时不可用，您的消息已保存，请稍后重试")
     return [
         {"role": "bot", "text": m.text, "buttons": m.buttons, "meta": m.meta}
         for m in pair_rest_messages(output if isinstance(output, list) else [])
     ]
+
+
+def replica_order(ports: list[int], conversation: str) -> list[int]:
+    """The Rasa servers to try for a conversation: its own one first (stable), then the others."""
+    if len(ports) < 2:
+        return list(ports)
+    first = int.from_bytes(hashlib.blake2b(conversation.encode(), digest_size=4).digest(), "big") % len(ports)
+    return ports[first:] + ports[:first]
 
 
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")

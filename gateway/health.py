@@ -113,10 +113,12 @@ async def check_dialogue(app: web.Application) -> dict[str, Any]:
     settings: Settings = app[keys.SETTINGS]
     http: aiohttp.ClientSession = app[keys.HTTP]
     server = settings.server
-    rasa, actions = await asyncio.gather(
-        _timed(_get(http, f"http://{server.host}:{server.rasa_port}/"), CHECK_TIMEOUT),
+    actions, *replicas = await asyncio.gather(
         _timed(_get(http, f"http://{server.host}:{server.action_port}/health"), CHECK_TIMEOUT),
+        *(_timed(_get(http, f"http://{server.host}:{port}/"), CHECK_TIMEOUT) for port in server.rasa_ports),
     )
+    # one Rasa server answering is enough: the gateway fails over to it
+    rasa = next((r for r in replicas if r["ok"]), replicas[0])
     return {"ok": rasa["ok"], "rasa": rasa, "actions": actions}
 
 

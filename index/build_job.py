@@ -65,7 +65,11 @@ def main(argv: list[str] | None = None) -> int:
     progress = JsonLinesProgress(sys.stdout)
     try:
         result = build(
-            settings, embedder_factory(settings), incremental=not args.full, progress=progress, user=args.user
+            settings,
+            embedder_factory(settings, build=True),
+            incremental=not args.full,
+            progress=progress,
+            user=args.user,
         )
     except KnowledgeError as exc:
         progress.emit("problems", problems=[p.as_dict() for p in exc.problems])

@@ -19,17 +19,40 @@ def wheel_dirs(settings: Settings) -> list[Path]:
     return [settings.data_dir / "wheels"]
 
 
-def embedder_factory(settings: Settings) -> Callable[[], Embedder]:
-    """A factory that loads the configured model once per process."""
+def embedder_factory(settings: Settings, *, build: bool = False) -> Callable[[], Embedder]:
+    """A factory that loads the configured model once per process.
+
+    ``build=True`` (index builds, in their own process) uses ``build_threads`` torch threads
+    for batches; serving uses ``threads`` (one query at a time).
+    """
+    embedding = settings.embedding
+    if build:
+        embedding = embedding.model_copy(update={"threads": embedding.build_threads})
 
     def factory() -> Embedder:
-        key = (settings.embedding.model_dump_json(), str(settings.model_cache_dir))
+        key = (embedding.model_dump_json(), str(settings.model_cache_dir))
         with _lock:
             if key not in _embedders:
-                _embedders[key] = load_embedder(settings.embedding, settings.model_cache_dir, wheel_dirs(settings))
+                _embedders[key] = load_embedder(embedding, settings.model_cache_dir, wheel_dirs(settings))
             return _embedders[key]
 
     return factory
+
+
+def limit_serving_threads(settings: Settings) -> None:
+    """Native thread pools (FAISS's OpenMP, BLAS) to ``embedding.threads`` in a serving process.
+
+    Call after the index is loaded.  On two cores shared with Rasa, a pool of two threads
+    spin-waits for the busy core and burns CPU for nothing (docs/benchmarks.md).
+    """
+    threads = settings.embedding.threads
+    if threads <= 0:
+        return
+    import faiss
+    from threadpoolctl import threadpool_limits
+
+    faiss.omp_set_num_threads(threads)
+    threadpool_limits(threads)
 
 
 def make_retriever(settings: Settings) -> Retriever:

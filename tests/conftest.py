@@ -77,7 +77,7 @@ def shipped_index() -> Settings:
     from index.runtime import embedder_factory
 
     settings = Settings()
-    build(settings, embedder_factory(settings), incremental=True)
+    build(settings, embedder_factory(settings, build=True), incremental=True)
     return settings
 
 

@@ -308,3 +308,23 @@ async def test_the_widget_uses_the_configured_title_colour_and_welcome(client: T
     settings.privacy.retention_days = 90
     notice = await (await client.get("/widget.js")).text()
     assert "保存 90 天后删除" in notice  # the privacy notice follows the retention setting
+
+
+async def test_a_conversation_sticks_to_one_rasa_replica_and_fails_over_when_it_is_down(
+    client: TestClient, settings: Settings, rasa_stub: TestServer
+) -> None:
+    from gateway.chat import replica_order
+    from weiyuan.sandbox import free_port
+
+    dead = free_port()  # a second Rasa server that is down (killed, restarting)
+    settings.server.rasa_replica_ports = [dead]
+    first: dict[int, str] = {}  # one conversation whose own replica is the dead one, one on the live one
+    while len(first) < 2:
+        session = (await (await client.post("/api/chat/start", json={})).json())["session"]
+        first.setdefault(replica_order(settings.server.rasa_ports, session)[0], session)
+    sessions = list(first.values())
+    for session in sessions:
+        assert replica_order(settings.server.rasa_ports, session) == replica_order(settings.server.rasa_ports, session)
+        data = await (await client.post("/api/chat/send", json={"session": session, "text": "商标被抢注了"})).json()
+        assert [m["role"] for m in data["messages"]] == ["user", "bot"]
+    assert len(rasa_stub.app[RECEIVED]) == len(sessions)  # each message reached Rasa once

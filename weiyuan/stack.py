@@ -88,15 +88,26 @@ def base_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def rasa_service(settings: Settings, model: Path) -> Service:
+def tf_threads(threads: int) -> dict[str, str]:
+    """Rasa reads these at start-up (``rasa.utils.tensorflow.environment``); 0 keeps TensorFlow's default."""
+    if threads <= 0:
+        return {}
+    return {"TF_INTRA_OP_PARALLELISM_THREADS": str(threads), "TF_INTER_OP_PARALLELISM_THREADS": str(threads)}
+
+
+def rasa_service(settings: Settings, model: Path, replica: int = 0) -> Service:
+    """Rasa server number ``replica`` (0: the first, on ``rasa_port``; then ``rasa_replica_ports``)."""
     server = settings.server
     root = settings.root
     # the SQLite tracker store cannot create its folder; without it Rasa silently keeps conversations in memory
     (settings.data_dir / "rasa").mkdir(parents=True, exist_ok=True)
+    port = server.rasa_ports[replica]
     return Service(
-        name="Rasa 服务",
+        name="Rasa 服务" if replica == 0 else f"Rasa 服务 {replica + 1}",
         command=[
-            str(root / ".venv-rasa" / "bin" / "rasa"),
+            # ``rasa run`` with its action-response schema check built once (bot/run_rasa.py)
+            str(root / ".venv-rasa" / "bin" / "python"),
+            str(root / "bot" / "run_rasa.py"),
             "run",
             "--model",
             str(model),
@@ -107,15 +118,15 @@ def rasa_service(settings: Settings, model: Path) -> Service:
             "--interface",
             server.host,
             "--port",
-            str(server.rasa_port),
+            str(port),
             "--endpoints",
             str(root / server.rasa_endpoints),
             "--credentials",
             str(root / "bot" / "credentials.yml"),
         ],
-        health_url=f"http://{server.host}:{server.rasa_port}/status?token={service_token(settings, 'rasa')}",
-        env=base_env(settings),
-        log=settings.data_dir / "logs" / "rasa.log",
+        health_url=f"http://{server.host}:{port}/status?token={service_token(settings, 'rasa')}",
+        env=base_env(settings) | tf_threads(server.rasa_threads),
+        log=settings.data_dir / "logs" / ("rasa.log" if replica == 0 else f"rasa-{replica + 1}.log"),
     )
 
 
@@ -265,5 +276,14 @@ def gateway_service(settings: Settings) -> Service:
 
 
 def full_stack(settings: Settings, model: Path) -> Stack:
-    """Action server, Rasa server and gateway, started in that order."""
-    return Stack(settings, [action_service(settings), rasa_service(settings, model), gateway_service(settings)])
+    """Action server, Rasa server(s) and gateway, started in that order."""
+    server = settings.server
+    if server.rasa_replica_ports and not (
+        settings.database.url.startswith("postgresql") and settings.gateway.redis_url
+    ):
+        raise WeiyuanError(
+            "多个 Rasa 副本需要生产配置：PostgreSQL 数据库（对话存储）和 Redis（对话锁），"
+            "请设置 database.url、gateway.redis_url 和 server.rasa_endpoints"
+        )
+    rasa = [rasa_service(settings, model, replica) for replica in range(len(server.rasa_ports))]
+    return Stack(settings, [action_service(settings), *rasa, gateway_service(settings)])

@@ -23,7 +23,7 @@ def _run_build(settings: Settings, incremental: bool) -> None:
 
     with progress_bar() as bar:
         reporter = RichProgress(bar)
-        result = build(settings, embedder_factory(settings), incremental=incremental, progress=reporter)
+        result = build(settings, embedder_factory(settings, build=True), incremental=incremental, progress=reporter)
         reporter.finish()
     console.print(result.summary())
 
