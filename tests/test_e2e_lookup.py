@@ -58,10 +58,11 @@ def test_lookups_need_the_action_servers_token(stack: Settings) -> None:
 
 def test_the_cited_passage_page_is_served_from_the_action_servers_index(stack: Settings) -> None:
     gateway = f"http://{stack.server.host}:{stack.server.gateway_port}"
-    with urllib.request.urlopen(f"{gateway}/kb?law=专利法&article=第十一条", timeout=30) as page:
+    article = urllib.parse.urlencode({"law": "专利法", "article": "第十一条"})
+    with urllib.request.urlopen(f"{gateway}/kb?{article}", timeout=30) as page:
         html = page.read().decode()
     assert "第十一条" in html and "专利" in html
-    status, body = get(f"{gateway}/api/chunk?law=专利法&article=第十一条")
+    status, body = get(f"{gateway}/api/chunk?{article}")
     assert status == 200 and "专利权" in str(body["text"])
 
 
