@@ -216,9 +216,8 @@ def main() -> None:
         stack = full_stack(settings, rasa_model(settings))
         with stack:
             make = rasa_sender(settings) if args.via == "rasa" else widget_sender(settings)
-            warm = make()
-            for text in QUESTIONS[:5]:
-                warm(text)
+            # warm-up, not reported: TensorFlow traces its functions and caches fill on the first turns
+            level(stack.services, make, 10, args.warmup, (think_low, think_high))
             results = []
             for users in (int(u) for u in args.users.split(",")):
                 result = level(stack.services, make, users, args.seconds, (think_low, think_high))
