@@ -11,6 +11,7 @@ group, from /proc) and resident memory of each process after the level.
 
     python -m bench.load                          # 20, 50, 100 users, 60 s each, through Rasa's REST channel
     python -m bench.load --via widget --users 20,50   # through the gateway's widget API (rate limit lifted)
+    python -m bench.load --profile production --replicas 2   # PostgreSQL, Redis, two Rasa servers
 
 Then, on the idle stack, the growth check: "你好" as the first turn of a conversation and
 again as its 41st, wall time and CPU of all processes (median of ``--growth`` conversations).
@@ -21,6 +22,7 @@ Bounded in time (``--seconds`` per level) and in users; loopback only.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -29,13 +31,17 @@ import threading
 import time
 import urllib.error
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sqlalchemy import create_engine, text
 
 from bench.common import ROOT, save
-from weiyuan.sandbox import RestUser, post_json
+from core.settings import Settings
+from gateway.chat import replica_order
+from weiyuan.sandbox import RestUser, free_port, post_json
 from weiyuan.sandbox import sandbox_settings as e2e_settings
 from weiyuan.stack import Service, full_stack, rasa_model
 
@@ -47,6 +53,9 @@ QUESTIONS = [
 ]
 SMALL_TALK = ["你好", "谢谢", "那商标呢？", "需要准备什么材料？", "好的"]
 TICK = os.sysconf("SC_CLK_TCK")
+#: The production profile's services on loopback (a database is created and dropped per run).
+PG = "postgresql+psycopg://postgres@127.0.0.1:5432"
+REDIS = "redis://127.0.0.1:6379/3"
 
 
 def group_pids(leader: int) -> list[int]:
@@ -113,7 +122,11 @@ class User(threading.Thread):
 
 def rasa_sender(settings: Any) -> Any:
     def make() -> Any:
-        user = RestUser(settings, f"load-{uuid.uuid4().hex[:12]}", timeout=60)
+        sender = f"load-{uuid.uuid4().hex[:12]}"
+        user = RestUser(settings, sender, timeout=60)
+        # with replicas, each conversation goes to its own Rasa server, as the gateway sends it
+        port = replica_order(settings.server.rasa_ports, sender)[0]
+        user.url = user.url.replace(f":{settings.server.rasa_port}/", f":{port}/")
         return lambda text: bool(user.say(text))
 
     return make
@@ -199,6 +212,34 @@ def growth(services: list[Service], make: Any, conversations: int, turns: int) -
     return {"conversations": conversations, "late_turn": turns + 1, **med}
 
 
+@contextlib.contextmanager
+def profile(name: str, data_dir: Path, replicas: int) -> Iterator[Settings]:
+    """Embedded (SQLite, local index) or production (a fresh PostgreSQL database, Redis, Rasa replicas)."""
+    settings = e2e_settings(data_dir)
+    if name == "embedded":
+        yield settings
+        return
+    database = f"weiyuan_load_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(f"{PG}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{database}"'))
+    settings.database.url = f"{PG}/{database}"
+    settings.gateway.redis_url = REDIS
+    settings.server.rasa_endpoints = "bot/endpoints.production.yml"
+    settings.server.rasa_replica_ports = [free_port() for _ in range(replicas - 1)]
+    try:
+        yield settings
+    finally:
+        from store import db as store_db
+
+        engine = store_db._engines.pop(settings.database.url, None)
+        if engine is not None:
+            engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", default="20,50,100")
@@ -210,8 +251,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     think_low, think_high = (float(x) for x in args.think.split(","))
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = e2e_settings(Path(tmp) / "var")
+    with tempfile.TemporaryDirectory() as tmp, profile(args.profile, Path(tmp) / "var", args.replicas) as settings:
         settings.gateway.chat_per_minute = settings.gateway.chat_burst = 1_000_000  # measure turns, not the limiter
         stack = full_stack(settings, rasa_model(settings))
         with stack:
@@ -225,7 +265,18 @@ def main() -> None:
                 print(json.dumps(result, ensure_ascii=False), flush=True)
             grown = growth(stack.services, make, args.growth, 40) if args.growth else None
             print(json.dumps({"growth": grown}, ensure_ascii=False), flush=True)
-    save(f"load_{args.via}", {"via": args.via, "think_s": [think_low, think_high], "levels": results, "growth": grown})
+    name = f"load_{args.via}" + ("" if args.profile == "embedded" else f"_production_{args.replicas}")
+    save(
+        name,
+        {
+            "via": args.via,
+            "profile": args.profile,
+            "rasa_replicas": args.replicas,
+            "think_s": [think_low, think_high],
+            "levels": results,
+            "growth": grown,
+        },
+    )
 
 
 if __name__ == "__main__":
