@@ -71,7 +71,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="weiyuan action server")
     parser.add_argument("--port", type=int, default=5055)
     args = parser.parse_args()
-    install(logging.INFO)
+    install(logging.INFO, json_lines=get_settings().server.log_format == "json", process="actions")
     os.environ.setdefault("SANIC_HOST", "127.0.0.1")
 
     from consult.service import get_consultant

@@ -246,6 +246,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--via", choices=("rasa", "widget"), default="rasa")
     parser.add_argument("--think", default="2,8", help="think time range in seconds")
+    parser.add_argument("--profile", choices=("embedded", "production"), default="embedded")
+    parser.add_argument("--replicas", type=int, default=1, help="Rasa servers (production profile)")
+    parser.add_argument("--warmup", type=float, default=20, help="seconds of 10 users before the levels")
     parser.add_argument(
         "--growth", type=int, default=5, help="conversations of 41 turns for the growth check (0: skip)"
     )

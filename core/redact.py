@@ -25,6 +25,7 @@ input cannot stall the process that redacts it.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 
@@ -106,9 +107,36 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def install(level: int = logging.INFO) -> None:
-    """Configure root logging with redaction on every handler."""
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line (time, level, logger, process, message, traceback) for log shippers.
+
+    Records pass the redacting filter first, so what is written here is already redacted.
+    """
+
+    def __init__(self, process: str) -> None:
+        super().__init__()
+        self.process = process
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}",
+            "level": record.levelname,
+            "logger": record.name,
+            "process": self.process,
+            "message": record.getMessage(),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["traceback"] = record.exc_text
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def install(level: int = logging.INFO, *, json_lines: bool = False, process: str = "") -> None:
+    """Configure root logging with redaction on every handler; ``json_lines`` for structured logs."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
             handler.addFilter(RedactingFilter())
+        if json_lines:
+            handler.setFormatter(JsonFormatter(process))

@@ -37,3 +37,8 @@ def _secret(data_dir: Path) -> bytes:
 def service_token(settings: Settings, service: str) -> str:
     """The token of one internal service (``rasa`` or ``actions``) for this installation."""
     return hmac.new(_secret(settings.data_dir), service.encode(), hashlib.sha256).hexdigest()
+
+
+def metrics_token(settings: Settings) -> str:
+    """What a Prometheus scraper sends to ``/metrics`` (``Authorization: Bearer <token>``)."""
+    return service_token(settings, "metrics")

@@ -127,6 +127,9 @@ class ServerSettings(BaseModel):
     #: TensorFlow threads of the Rasa server (intra- and inter-op).  One per server: its pools
     #: otherwise spin on the core the action server is using; scale with more servers instead.
     rasa_threads: int = 1
+    #: "json": the gateway and the action server log one JSON object per line (time, level, logger,
+    #: process, message), for a log shipper; "text" is for people.  Rasa's own lines stay text.
+    log_format: Literal["text", "json"] = "text"
 
     @property
     def rasa_ports(self) -> list[int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 from aiohttp import web
 
@@ -67,6 +68,7 @@ async def search(request: web.Request) -> web.Response:
     if not query:
         raise ApiError(400, "请输入要检索的内容")
     lookup: Lookup = request.app[keys.LOOKUP]
+    started = time.perf_counter()
     result, highlight = await asyncio.to_thread(
         lookup.search_with_highlight,
         query[:500],
@@ -76,6 +78,7 @@ async def search(request: web.Request) -> web.Response:
         region=q.region,
         current_only=q.current_only == "1",
     )
+    request.app[keys.METRICS].search_seconds.observe(time.perf_counter() - started)
     return reply(
         SearchResponse(
             query=query,

@@ -19,6 +19,8 @@ from gateway import admin, agent, chat, desk_routes, health, keys, pages
 from gateway.errors import Handler, error_middleware, json_error
 from gateway.jobs import JobManager, law_date_watch
 from gateway.lookup_client import RemoteLookup
+from gateway.metrics import Metrics
+from gateway.metrics import routes as metrics_routes
 from gateway.openapi import add_viewer_assets, openapi_routes
 from gateway.ratelimit import make_limiter
 from gateway.security import auth_middleware, headers_middleware
@@ -83,6 +85,7 @@ def create_app(settings: Settings, retriever: Retriever | None = None) -> web.Ap
     )  # migrated by _lifecycle (off the event loop)
     app[keys.LOOKUP] = make_lookup(settings, retriever)
     app[keys.JOBS] = JobManager(settings)
+    app[keys.METRICS] = Metrics()
     app[keys.DESK] = Desk(settings, app[keys.DB])
     gateway = settings.gateway
     app[keys.CHAT_LIMITER] = make_limiter(
@@ -101,6 +104,7 @@ def create_app(settings: Settings, retriever: Retriever | None = None) -> web.Ap
     app.add_routes(admin.routes)
     app.add_routes(pages.routes)
     app.add_routes(health.routes)
+    app.add_routes(metrics_routes)
     app.add_routes(desk_routes.routes)
     app.add_routes(openapi_routes)
     app[keys.SPEC] = {}
@@ -146,7 +150,7 @@ class AccessLogger(AbstractAccessLogger):
 def run(settings: Settings) -> None:
     from core.redact import install
 
-    install(logging.INFO)
+    install(logging.INFO, json_lines=settings.server.log_format == "json", process="gateway")
     web.run_app(
         create_app(settings),
         host=settings.server.host,

@@ -15,6 +15,7 @@ import hashlib
 import logging
 import re
 import secrets
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -341,6 +342,7 @@ async def send(request: web.Request) -> web.Response:
     """A user message: stored, relayed to the bot (unless an expert has the conversation)."""
     settings: Settings = request.app[keys.SETTINGS]
     if not await request.app[keys.CHAT_LIMITER].allow(client_key(request)):
+        request.app[keys.METRICS].errors.labels("rate_limited").inc()
         raise ApiError(429, "您发送得太快了，请稍等几秒再发")
     data = await read_body(request, SendRequest)
     conversation = data.session
@@ -376,18 +378,26 @@ async def send(request: web.Request) -> web.Response:
     if desk is not None and await asyncio.to_thread(desk.route_user_message, conversation, display):
         await asyncio.to_thread(set_pending, db, user_id, False)
         return reply(SendResponse(messages=stored_user, waiting_for_expert=True))
+    board = request.app[keys.METRICS]
+    started = time.perf_counter()
+    board.in_flight.inc()
     try:
         replies = await relay_to_rasa(request.app, conversation, text, client)
     except ApiError:
+        board.errors.labels("dialogue_down").inc()
         await asyncio.to_thread(set_pending, db, user_id, True)  # known undelivered: relayed once the bot is back
         raise ApiError(502, PENDING_TEXT) from None
+    finally:
+        board.in_flight.dec()
     if not replies:
         if not await actions_alive(request.app):
             # Rasa carries on without its action server and says nothing: keep the message for later
+            board.errors.labels("actions_down").inc()
             await asyncio.to_thread(set_pending, db, user_id, True)
             raise ApiError(502, PENDING_TEXT)
         replies = [await asyncio.to_thread(silent_turn_reply, db, conversation)]
     stored = await asyncio.to_thread(store_replies, db, conversation, user_id, replies)
+    board.observe_turn(time.perf_counter() - started, replies)
     return reply(SendResponse(messages=stored_user + stored))
 
 

@@ -11,6 +11,7 @@ if TYPE_CHECKING:  # names used in the string type arguments below
     from core.settings import Settings  # noqa: F401
     from desk.accounts import Principal  # noqa: F401
     from gateway.jobs import JobManager  # noqa: F401
+    from gateway.metrics import Metrics  # noqa: F401
     from gateway.ratelimit import Limiter  # noqa: F401
     from index.lookup import Lookup  # noqa: F401
     from store.db import Database  # noqa: F401
@@ -20,6 +21,8 @@ DB = web.AppKey["Database"]("db")
 #: Search and cited passages: the action server's index (or an in-process one in tests).
 LOOKUP = web.AppKey["Lookup"]("lookup")
 JOBS = web.AppKey["JobManager"]("jobs")
+#: This process's Prometheus metrics (gateway/metrics.py).
+METRICS = web.AppKey["Metrics"]("metrics")
 CHAT_LIMITER = web.AppKey["Limiter"]("chat_limiter")
 LOGIN_LIMITER = web.AppKey["Limiter"]("login_limiter")
 HTTP = web.AppKey[aiohttp.ClientSession]("http")

@@ -328,3 +328,22 @@ async def test_a_conversation_sticks_to_one_rasa_replica_and_fails_over_when_it_
         data = await (await client.post("/api/chat/send", json={"session": session, "text": "商标被抢注了"})).json()
         assert [m["role"] for m in data["messages"]] == ["user", "bot"]
     assert len(rasa_stub.app[RECEIVED]) == len(sessions)  # each message reached Rasa once
+
+
+async def test_metrics_count_turns_by_outcome_for_the_scraper_only(client: TestClient, settings: Settings) -> None:
+    from core.secrets import metrics_token
+
+    session = (await (await client.post("/api/chat/start", json={})).json())["session"]
+    await client.post("/api/chat/send", json={"session": session, "text": "我的电话是13812345678，专利被抄了"})
+    await client.post("/api/chat/send", json={"session": session, "text": "让机器人沉默"})
+    assert (await client.get("/metrics")).status == 401
+    assert (await client.get("/metrics", headers={"Authorization": "Bearer guess"})).status == 401
+    scraped = await client.get("/metrics", headers={"Authorization": f"Bearer {metrics_token(settings)}"})
+    assert scraped.status == 200 and scraped.headers["Content-Type"].startswith("text/plain")
+    text = await scraped.text()
+    assert 'weiyuan_chat_turns_total{outcome="answer",tier=""} 1.0' in text
+    assert 'weiyuan_chat_turns_total{outcome="silent",tier=""} 1.0' in text
+    assert "weiyuan_chat_turn_seconds_count 2.0" in text
+    assert "weiyuan_retrieval_confidence_count 1.0" in text
+    assert "weiyuan_chat_pending_messages 0.0" in text
+    assert "13812345678" not in text and "专利" not in text  # labels are vocabularies, never what users typed

@@ -129,3 +129,30 @@ def test_tracebacks_in_logs_are_redacted() -> None:
     output = stream.getvalue()
     assert "13812345678" not in output and "110101199003071234" not in output and "13987654321" not in output
     assert "ValueError" in output and "[手机号]" in output
+
+
+def test_json_log_lines_are_redacted_and_parse() -> None:
+    import json
+
+    from core.redact import JsonFormatter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(JsonFormatter("gateway"))
+    logger = logging.getLogger("test.redact.json")
+    logger.addHandler(handler)
+    try:
+        logger.warning("relay failed for %s, 联系邮箱 %s", "13812345678", "wang@example.cn")
+        try:
+            raise ValueError("INSERT failed for id 110101199003071234")
+        except ValueError:
+            logger.exception("could not save ticket")
+    finally:
+        logger.removeHandler(handler)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [line["level"] for line in lines] == ["WARNING", "ERROR"]
+    assert lines[0]["process"] == "gateway" and lines[0]["logger"] == "test.redact.json"
+    assert "[手机号]" in lines[0]["message"] and "13812345678" not in lines[0]["message"]
+    assert "wang@example.cn" not in lines[0]["message"]
+    assert "ValueError" in lines[1]["traceback"] and "110101199003071234" not in lines[1]["traceback"]

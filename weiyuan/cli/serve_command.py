@@ -56,3 +56,11 @@ def serve() -> None:
     finally:
         console.print("正在停止……")
         stack.stop()
+
+
+@app.command("metrics-token")
+def metrics_token_command() -> None:
+    """打印监控令牌：Prometheus 抓取 /metrics 时放在 Authorization: Bearer 里。"""
+    from core.secrets import metrics_token
+
+    console.print(metrics_token(get_settings()), soft_wrap=True)
