@@ -17,8 +17,9 @@ from core.redact import install
 from core.secrets import service_token
 from core.settings import get_settings
 
-#: Probes a supervisor or load balancer calls without the token (they run no action, show no data).
-UNGUARDED = ("/health", "/ready")
+#: Probes a supervisor or load balancer calls without the token (they run no action, show no data);
+#: ``/metrics`` checks its own token (the scraper's, not Rasa's).
+UNGUARDED = ("/health", "/ready", "/metrics")
 
 
 def add_readiness(app: Any, consultant: Any) -> None:
@@ -85,6 +86,7 @@ def main() -> None:
     from rasa_sdk.executor import ActionExecutor
 
     from actions.lookup_routes import add_lookup_routes
+    from actions.metrics import add_metrics
 
     executor = ActionExecutor()
     executor.register_package("actions")
@@ -92,6 +94,7 @@ def main() -> None:
     app = create_app(executor, cors_origins=None)
     add_readiness(app, consultant)
     add_lookup_routes(app, consultant.retriever)
+    add_metrics(app, get_settings())
     require_token(app, service_token(get_settings(), "actions"))
     app.run(host=os.environ["SANIC_HOST"], port=args.port, single_process=True, access_log=False, motd=False)
 

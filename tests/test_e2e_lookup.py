@@ -72,3 +72,19 @@ def test_the_gateway_does_not_load_the_embedding_model(stack: Settings) -> None:
     for pid in pids:
         maps = Path(f"/proc/{pid}/maps").read_text()
         assert "libtorch" not in maps
+
+
+def test_the_action_server_reports_action_and_lookup_times_to_the_scraper_only(stack: Settings) -> None:
+    from core.secrets import metrics_token
+    from weiyuan.sandbox import RestUser
+
+    RestUser(stack, "metrics-probe").say("商标被抢注了怎么办")
+    base = f"http://{stack.server.host}:{stack.server.action_port}"
+    token = service_token(stack, "actions")
+    get(f"{base}/lookup/search?{urllib.parse.urlencode({'q': '专利无效', 'token': token})}")
+    assert get(f"{base}/metrics")[0] == 401
+    request = urllib.request.Request(f"{base}/metrics", headers={"Authorization": f"Bearer {metrics_token(stack)}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        text = response.read().decode()
+    assert 'weiyuan_action_seconds_count{action="action_answer_question"}' in text
+    assert 'weiyuan_lookup_seconds_count{kind="search"}' in text
