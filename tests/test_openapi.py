@@ -24,7 +24,8 @@ from gateway.app import create_app
 from tests.test_gateway import client, login, rasa_stub  # noqa: F401  (fixtures)
 
 #: Routes that answer pages, forms or files, not JSON: they are not part of the API document.
-NOT_API = {"/", "/demo", "/widget.js", "/login", "/logout", "/agent", "/admin", "/kb", "/desk", "/desk/new"}
+#: ``/metrics`` is Prometheus's text format for the scraper (gateway/metrics.py), not the JSON API.
+NOT_API = {"/", "/demo", "/widget.js", "/login", "/logout", "/agent", "/admin", "/kb", "/desk", "/desk/new", "/metrics"}
 
 
 def test_every_json_route_is_declared_and_in_the_document(tmp_path: Path) -> None:
