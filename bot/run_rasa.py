@@ -1,12 +1,11 @@
-"""Start Rasa (``python bot/run_rasa.py run …``, same arguments as ``rasa``) with two hot spots of a turn made cheap.
+"""Start Rasa (``python bot/run_rasa.py run …``, same arguments as ``rasa``) with its action-response check built once.
 
 Rasa 3.6 checks every action server response with ``jsonschema.validate(response, schema)``,
 which validates the schema itself against the JSON Schema meta-schema and builds a new
 validator on every call.  Profiled under load (py-spy, docs/benchmarks.md), that check took
 about a third of the Rasa server's CPU per turn.  Here the validator is built (and the schema
 checked) once per process; every response is still validated against the same schema, and an
-invalid one is refused with Rasa's own message.  Event types are resolved by a table (see
-``_index_event_types``).  Runs in the Rasa venv (Python 3.10).
+invalid one is refused with Rasa's own message.  Runs in the Rasa venv (Python 3.10).
 """
 
 from __future__ import annotations
@@ -41,36 +40,6 @@ def install() -> None:
         return True
 
     RemoteAction._validate_action_result = validate_action_result
-    _index_event_types()
-
-
-def _index_event_types() -> None:
-    """``Event.resolve_by_type`` by a table instead of a walk over every Event subclass per event.
-
-    Loading a tracker resolves each stored event's type by walking the whole class tree;
-    in a 60-turn conversation that walk was 16 % of Rasa's CPU for a greeting.  The
-    table keeps the walk's order (the first class with a name wins, as in Rasa) and is
-    rebuilt when a name is missing, so a class defined later is still found.
-    """
-    import rasa.shared.utils.common
-    from rasa.shared.core.events import Event
-
-    original = Event.resolve_by_type
-    table: dict[str, type] = {}
-
-    def build() -> None:
-        table.clear()
-        for cls in rasa.shared.utils.common.all_subclasses(Event):
-            table.setdefault(cls.type_name, cls)
-
-    def resolve_by_type(type_name: str, default: Any = None) -> Any:
-        found = table.get(type_name)
-        if found is None:
-            build()
-            found = table.get(type_name)
-        return found if found is not None else original(type_name, default)
-
-    Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign,assignment]
 
 
 if __name__ == "__main__":
