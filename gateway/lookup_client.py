@@ -76,11 +76,6 @@ class RemoteLookup(PublishedVersion):
         region: str | None = None,
         current_only: bool = False,
     ) -> tuple[SearchResult, list[str]]:
-        return self._search(query, k, kind, ip_type, region, current_only)
-
-    def _search(
-        self, query: str, k: int, kind: str | None, ip_type: str | None, region: str | None, current_only: bool
-    ) -> tuple[SearchResult, list[str]]:
         params = {"q": query, "k": k, "kind": kind, "ip_type": ip_type, "region": region}
         return result_from_wire(self._call("/lookup/search", params | {"current_only": int(current_only)}))
 
