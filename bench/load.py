@@ -84,6 +84,19 @@ def cpu_seconds(leader: int) -> float:
     return total
 
 
+def cpu_seconds_exact(leader: int) -> float:
+    """CPU time of the live threads of a process group to the nanosecond (``schedstat``), for one turn:
+    ``/proc/PID/stat`` counts in 10 ms ticks, as coarse as the turn itself."""
+    total = 0
+    for pid in group_pids(leader):
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                total += int((task / "schedstat").read_text().split()[0])
+            except (OSError, ValueError, IndexError):
+                continue
+    return total / 1e9
+
+
 def rss_mb(leader: int) -> float:
     total = 0
     for pid in group_pids(leader):
@@ -179,14 +192,14 @@ def level(services: list[Service], make: Any, users: int, seconds: float, think:
     }
 
 
-def timed_turn(leaders: dict[str, int], send: Any, text: str) -> tuple[float, float]:
-    """Wall milliseconds and CPU milliseconds (all processes) of one turn on an otherwise idle stack."""
-    before = sum(cpu_seconds(pid) for pid in leaders.values())
+def timed_turn(leaders: dict[str, int], send: Any, text: str) -> tuple[float, dict[str, float]]:
+    """Wall milliseconds and CPU milliseconds per process of one turn on an otherwise idle stack."""
+    before = {name: cpu_seconds_exact(pid) for name, pid in leaders.items()}
     started = time.perf_counter()
     send(text)
     wall = (time.perf_counter() - started) * 1000
     time.sleep(0.3)  # let work finishing after the reply (tracker save, logs) be counted with this turn
-    return wall, 1000 * (sum(cpu_seconds(pid) for pid in leaders.values()) - before)
+    return wall, {name: 1000 * (cpu_seconds_exact(pid) - before[name]) for name, pid in leaders.items()}
 
 
 def growth(services: list[Service], make: Any, conversations: int, turns: int) -> dict[str, Any]:
@@ -200,14 +213,17 @@ def growth(services: list[Service], make: Any, conversations: int, turns: int) -
         for _ in range(turns - 1):
             send(rng.choice(QUESTIONS))
         late.append(timed_turn(leaders, send, "你好"))
+
+    def median(values: list[float]) -> float:
+        return round(float(np.median(values)), 1)
+
     med = {
-        key: round(float(np.median([pair[i] for pair in rows])), 1)
-        for key, rows, i in (
-            ("first_wall_ms", first, 0),
-            ("first_cpu_ms", first, 1),
-            ("late_wall_ms", late, 0),
-            ("late_cpu_ms", late, 1),
-        )
+        "first_wall_ms": median([wall for wall, _ in first]),
+        "first_cpu_ms": median([sum(cpu.values()) for _, cpu in first]),
+        "late_wall_ms": median([wall for wall, _ in late]),
+        "late_cpu_ms": median([sum(cpu.values()) for _, cpu in late]),
+        "first_cpu_ms_by_process": {name: median([cpu[name] for _, cpu in first]) for name in leaders},
+        "late_cpu_ms_by_process": {name: median([cpu[name] for _, cpu in late]) for name in leaders},
     }
     return {"conversations": conversations, "late_turn": turns + 1, **med}
 

@@ -1,15 +1,23 @@
-"""Start Rasa (``python bot/run_rasa.py run …``, same arguments as ``rasa``) with its action-response check built once.
+"""Start Rasa (``python bot/run_rasa.py run …``, same arguments as ``rasa``) with the hot spots of a turn made cheap.
 
-Rasa 3.6 checks every action server response with ``jsonschema.validate(response, schema)``,
-which validates the schema itself against the JSON Schema meta-schema and builds a new
-validator on every call.  Profiled under load (py-spy, docs/benchmarks.md), that check took
-about a third of the Rasa server's CPU per turn.  Here the validator is built (and the schema
-checked) once per process; every response is still validated against the same schema, and an
-invalid one is refused with Rasa's own message.  Runs in the Rasa venv (Python 3.10).
+Profiled under load (py-spy, docs/benchmarks.md, issue 12), each replaced by an equivalent that
+decides exactly as Rasa 3.6 does (tests/test_rasa_launcher.py compares them):
+
+- every action-server response was checked with ``jsonschema.validate``, which re-checks the
+  schema and builds a validator per call (a third of Rasa's CPU per turn): built once here;
+- each stored event's class was found by walking every Event subclass: a table here;
+- the applied events and each policy's dialogue states were recomputed from the whole
+  conversation several times per turn: carried forward here (``_remember_applied_events``,
+  ``_remember_dialogue_states``).
+
+It also imports the tracker store the endpoints name (bot/tracker_cache.py), so that a failure to
+import it stops the server instead of Rasa quietly keeping conversations in memory.  Runs in the
+Rasa venv (Python 3.10).
 """
 
 from __future__ import annotations
 
+import itertools
 import sys
 from functools import lru_cache
 from typing import Any
@@ -40,6 +48,212 @@ def install() -> None:
         return True
 
     RemoteAction._validate_action_result = validate_action_result
+    _index_event_types()
+    _remember_applied_events()
+    _remember_dialogue_states()
+    # bot/endpoints*.yml name this tracker store; Rasa would fall back to keeping conversations in
+    # memory if it failed to import, so import it here, where a failure stops the server
+    import tracker_cache  # noqa: F401
+
+
+def _index_event_types() -> None:
+    """``Event.resolve_by_type`` by a table instead of a walk over every Event subclass per event.
+
+    Loading a tracker resolves each stored event's type by walking the whole class tree;
+    in a 60-turn conversation that walk was 16 % of Rasa's CPU for a greeting.  The
+    table keeps the walk's order (the first class with a name wins, as in Rasa) and is
+    rebuilt when a name is missing, so a class defined later is still found.
+    """
+    import rasa.shared.utils.common
+    from rasa.shared.core.events import Event
+
+    original = Event.resolve_by_type
+    table: dict[str, type] = {}
+
+    def build() -> None:
+        table.clear()
+        for cls in rasa.shared.utils.common.all_subclasses(Event):
+            table.setdefault(cls.type_name, cls)
+
+    def resolve_by_type(type_name: str, default: Any = None) -> Any:
+        found = table.get(type_name)
+        if found is None:
+            build()
+            found = table.get(type_name)
+        return found if found is not None else original(type_name, default)
+
+    Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign,assignment]
+
+
+def _remember_applied_events() -> None:
+    """``DialogueStateTracker.applied_events`` carried forward from the tracker's previous call.
+
+    Rasa recomputes the applied events (what undo, restart and form events leave) from the
+    whole conversation several times per turn: for each policy's dialogue states, the session
+    expiry check and the form; with a form in the domain each step also scans back over what
+    was applied, so the cost grows faster than the conversation.  In a long conversation it was
+    a third of Rasa's CPU for a greeting.  The computation is a left fold over the events given
+    the names of the forms that occur in them; events are only ever appended to a tracker, so
+    the fold's result for the first ``n`` events is kept and only newer events are folded in,
+    as long as those first ``n`` events are the same objects and no new form name appeared.
+    Anything else (a capped event history, a rebuilt tracker) computes it as Rasa does.
+    """
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActionReverted,
+        ActiveLoop,
+        Restarted,
+        SessionStarted,
+        UserUtteranceReverted,
+        UserUttered,
+    )
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    original = DialogueStateTracker.applied_events
+
+    def fold(tracker: Any, applied: list[Any], loop_names: set[str], events: Any) -> list[Any]:
+        # the loop body of Rasa 3.6's ``applied_events``, unchanged
+        for event in events:
+            if isinstance(event, (Restarted, SessionStarted)):
+                applied = []
+            elif isinstance(event, ActionReverted):
+                tracker._undo_till_previous(ActionExecuted, applied)
+            elif isinstance(event, UserUtteranceReverted):
+                tracker._undo_till_previous(UserUttered, applied)
+                tracker._undo_till_previous(ActionExecuted, applied)
+            elif (
+                isinstance(event, ActionExecuted)
+                and event.action_name in loop_names
+                and not tracker._first_loop_execution_or_unhappy_path(event.action_name, applied)
+            ):
+                tracker._undo_till_previous_loop_execution(event.action_name, applied)
+            else:
+                applied.append(event)
+        return applied
+
+    def names(events: Any) -> set[str]:
+        return {event.name for event in events if isinstance(event, ActiveLoop) and event.name}
+
+    def applied_events(self: Any) -> list[Any]:
+        events = self.events
+        if events.maxlen is not None:
+            return original(self)
+        memo = self.__dict__.get("_weiyuan_applied")
+        count = len(events)
+        if memo is not None:
+            seen, n, last, loop_names, applied = memo
+            if seen is events and n <= count and (n == 0 or events[n - 1] is last):
+                newer = list(itertools.islice(events, n, count))
+                if names(newer) <= loop_names:
+                    applied = fold(self, list(applied), loop_names, newer)
+                    self.__dict__["_weiyuan_applied"] = (
+                        events,
+                        count,
+                        events[-1] if count else None,
+                        loop_names,
+                        applied,
+                    )
+                    return list(applied)
+        loop_names = names(events)
+        applied = fold(self, [], loop_names, events)
+        self.__dict__["_weiyuan_applied"] = (events, count, events[-1] if count else None, loop_names, applied)
+        return list(applied)
+
+    DialogueStateTracker.applied_events = applied_events  # type: ignore[method-assign]
+
+
+def _remember_dialogue_states() -> None:
+    """``Domain.states_for_tracker_history`` carried forward from the tracker's previous call.
+
+    Each policy's prediction rebuilds the dialogue state before every action of the conversation
+    by replaying all applied events into a fresh tracker (several times per turn; a fifth of
+    Rasa's CPU for a greeting late in a long conversation).  Rasa's loop is a fold over the
+    applied events; here the fold's replay tracker, states and loop variables are kept per
+    tracker, domain and arguments, and continued when the applied events only grew (checked by
+    identity of every earlier one); otherwise it starts over, as Rasa does.  The state after the
+    last event is always computed afresh and not kept, and callers get copies of the kept states
+    (sharing sub-states as Rasa's do), because Rasa's featurizers edit the states they are given.
+    """
+    from rasa.shared.core import constants
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted
+
+    def step(
+        domain: Any, tr: Any, hide: bool, loop: list[Any], states: list[Any], omit: bool, ignore: bool, rule_only: Any
+    ) -> None:
+        # the body of Rasa 3.6's loop, unchanged; ``loop`` holds last_ml_action_sub_state, turn_was_hidden
+        if ignore:
+            if not loop[1]:
+                loop[0] = domain._get_prev_action_sub_state(tr)
+            if not tr.followup_action and tr.latest_action_name != tr.active_loop_name:
+                loop[1] = hide
+            if loop[1]:
+                return
+        state = domain.get_active_state(tr, omit_unset_slots=omit)
+        if ignore:
+            domain._remove_rule_only_features(state, rule_only)
+            if states:
+                domain._substitute_rule_only_user_input(state, states[-1])
+            if loop[0]:
+                state[constants.PREVIOUS_ACTION] = loop[0]
+        states.append(domain._clean_state(state))
+
+    def states_for_tracker_history(
+        self: Any,
+        tracker: Any,
+        omit_unset_slots: bool = False,
+        ignore_rule_only_turns: bool = False,
+        rule_only_data: Any = None,
+    ) -> list[Any]:
+        applied = tracker.applied_events()
+        memos = tracker.__dict__.setdefault("_weiyuan_states", {})
+        # RulePolicy builds its rule-only data afresh for each call: keyed by content
+        rule_only = None if rule_only_data is None else repr(sorted(rule_only_data.items()))
+        key = (id(self), omit_unset_slots, ignore_rule_only_turns, rule_only)
+        memo = memos.get(key)
+        if (
+            memo is not None
+            and memo["domain"] is self
+            and len(memo["prefix"]) <= len(applied)
+            and all(a is b for a, b in zip(memo["prefix"], applied, strict=False))
+        ):
+            tr, states, loop = memo["tracker"], memo["states"], memo["loop"]
+            newer = applied[len(memo["prefix"]) :]
+        else:
+            tr, states, loop = tracker.init_copy(), [], [None, False]
+            newer = applied
+        for event in newer:
+            if isinstance(event, ActionExecuted):
+                step(
+                    self,
+                    tr,
+                    event.hide_rule_turn,
+                    loop,
+                    states,
+                    omit_unset_slots,
+                    ignore_rule_only_turns,
+                    rule_only_data,
+                )
+            tr.update(event)
+        if key not in memos and len(memos) >= 8:
+            memos.clear()
+        memos[key] = {
+            "domain": self,
+            "prefix": applied,
+            "tracker": tr,
+            "states": states,
+            "loop": loop,
+        }
+        kept = len(states)
+        step(self, tr, False, list(loop), states, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+        # copies that share sub-states where Rasa's do (a state's user input can be the one before
+        # it, and a featurizer's edit of one shows in the other)
+        copies: dict[int, dict[str, Any]] = {}
+        result = [{name: copies.setdefault(id(sub), dict(sub)) for name, sub in state.items()} for state in states]
+        del states[kept:]
+        return result
+
+    Domain.states_for_tracker_history = states_for_tracker_history  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":

@@ -127,6 +127,11 @@ class ServerSettings(BaseModel):
     #: TensorFlow threads of the Rasa server (intra- and inter-op).  One per server: its pools
     #: otherwise spin on the core the action server is using; scale with more servers instead.
     rasa_threads: int = 1
+    #: Conversations each Rasa server keeps decoded in memory between turns (bot/tracker_cache.py),
+    #: so a turn does not re-read and replay the whole conversation; 0 turns it off.  Each is
+    #: checked against the tracker store before use, and dropped after ``tracker_cache_seconds`` idle.
+    tracker_cache_size: int = Field(default=500, ge=0)
+    tracker_cache_seconds: float = Field(default=3600, gt=0)
     #: "json": the gateway and the action server log one JSON object per line (time, level, logger,
     #: process, message), for a log shipper; "text" is for people.  Rasa's own lines stay text.
     log_format: Literal["text", "json"] = "text"

@@ -56,6 +56,8 @@ def rasa_endpoint_env(settings: Settings) -> dict[str, str]:
         # Rasa sends it with every call to the action server, which refuses calls without it
         "WEIYUAN_ACTION_TOKEN": service_token(settings, "actions"),
         "WEIYUAN_RASA_TRACKER_DB": str(settings.data_dir / "rasa" / "tracker.db"),
+        "WEIYUAN_TRACKER_CACHE_SIZE": str(settings.server.tracker_cache_size),
+        "WEIYUAN_TRACKER_CACHE_SECONDS": str(settings.server.tracker_cache_seconds),
     }
     if settings.database.url.startswith("postgresql"):
         url = make_url(settings.database.url)
