@@ -51,6 +51,7 @@ def install() -> None:
     _index_event_types()
     _remember_applied_events()
     _remember_dialogue_states()
+    _copy_without_replay()
     # bot/endpoints*.yml name this tracker store; Rasa would fall back to keeping conversations in
     # memory if it failed to import, so import it here, where a failure stops the server
     import tracker_cache  # noqa: F401
@@ -254,6 +255,39 @@ def _remember_dialogue_states() -> None:
         return result
 
     Domain.states_for_tracker_history = states_for_tracker_history  # type: ignore[method-assign]
+
+
+def _copy_without_replay() -> None:
+    """``DialogueStateTracker.copy`` without replaying the conversation.
+
+    Rasa runs every action on a copy of the tracker (so a rejected action leaves no trace), and
+    its copy replays every event into a new tracker: a growing share of each turn.  A tracker's
+    state is what its events made it (Rasa's own rule for trackers), so the same copy is built
+    here from the current state: the same event objects, slots copied with their values, the
+    active loop copied, the rest referenced as a replay would reference it.  A tracker with a
+    capped history or without declared slots is copied as Rasa does.
+    """
+    import copy as copying
+
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    original = DialogueStateTracker.copy
+
+    def fast_copy(self: Any) -> Any:
+        if type(self) is not DialogueStateTracker or self.events.maxlen is not None or type(self.slots) is not dict:
+            return original(self)
+        new = self.init_copy()
+        new.events.extend(self.events)
+        new.slots = {name: copying.copy(slot) for name, slot in self.slots.items()}
+        new._paused = self._paused
+        new.followup_action = self.followup_action
+        new.latest_action = self.latest_action
+        new.latest_message = self.latest_message
+        new.latest_bot_utterance = self.latest_bot_utterance
+        new.active_loop = copying.copy(self.active_loop)
+        return new
+
+    DialogueStateTracker.copy = fast_copy  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":

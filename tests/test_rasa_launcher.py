@@ -216,3 +216,77 @@ def test_dialogue_states_carried_forward_equal_rasas_own() -> None:
     out = subprocess.run([str(python), "-c", STATES], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
     assert int(out.stdout.split()[0]) > 2000
+
+
+COPY = r"""
+import random, sys
+sys.path.insert(0, "bot")
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (ActionExecuted, ActionExecutionRejected, ActiveLoop, BotUttered,
+    ConversationPaused, ConversationResumed, FollowupAction, LoopInterrupted, Restarted, SessionStarted, SlotSet,
+    UserUttered, UserUtteranceReverted)
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+
+original = DialogueStateTracker.copy
+import run_rasa
+run_rasa.install()
+patched = DialogueStateTracker.copy
+assert patched is not original
+domain = Domain.load("bot/domain.yml")
+form = domain.form_names[0]
+values = {"text": ["广东", "专利"], "bool": [True, False], "float": [1.0, 3.0], "categorical": [],
+          "list": [["a"], ["a", "b"]], "any": [{"k": 1}]}
+
+def event(rng):
+    kind = rng.random()
+    if kind < 0.2:
+        return UserUttered("问", {"name": rng.choice(domain.intents), "confidence": 0.9}, parse_data={"text": "问"})
+    if kind < 0.4:
+        return ActionExecuted(rng.choice([form, "action_listen", "action_answer"]))
+    if kind < 0.5:
+        return ActiveLoop(rng.choice([form, None]))
+    if kind < 0.75:
+        slot = rng.choice(domain.slots)
+        choices = values.get(slot.type_name) or getattr(slot, "values", None) or ["x"]
+        return SlotSet(slot.name, rng.choice(list(choices) + [None]))
+    return rng.choice([BotUttered("答"), FollowupAction("action_answer"), ConversationPaused(),
+        ConversationResumed(), ActionExecutionRejected(form), LoopInterrupted(rng.random() < 0.5),
+        UserUtteranceReverted(), Restarted(), SessionStarted()])
+
+def state(t):
+    return (t.current_state(EventVerbosity.ALL), [id(e) for e in t.events], t.sender_id, t.sender_source,
+            t.is_rule_tracker, t._max_event_history, t._paused, t.followup_action, t.latest_action,
+            t.latest_message, t.latest_bot_utterance, t.active_loop, t.model_id, t.assistant_id,
+            {n: (type(s), vars(s)) for n, s in t.slots.items()})
+
+checked = 0
+for seed in range(200):
+    rng = random.Random(seed)
+    tracker = DialogueStateTracker.from_events(f"s{seed}", [], domain.slots)
+    tracker.model_id = "m"
+    for step in range(rng.randint(1, 60)):
+        tracker.update(event(rng))
+        if rng.random() < 0.5:
+            before = state(tracker)
+            mine, rasa = patched(tracker), original(tracker)
+            assert state(mine) == state(rasa), (seed, step)
+            assert mine.active_loop is None or mine.active_loop is not tracker.active_loop
+            for _ in range(3):  # what an action does to its copy leaves the conversation as it was
+                e = event(rng)
+                mine.update(e)
+                rasa.update(e)
+            assert state(mine) == state(rasa), (seed, step, "after")
+            assert state(tracker) == before, (seed, step, "original changed")
+            checked += 1
+print(checked, "comparisons")
+"""
+
+
+def test_tracker_copies_equal_rasas_own() -> None:
+    """200 random conversations over the real domain (every slot type, forms, paused, rejected and
+    interrupted loops, restarts): the copy an action runs on equals Rasa's replayed copy, before
+    and after the action changes it, and changing it leaves the conversation untouched."""
+    python = ROOT / ".venv-rasa" / "bin" / "python"
+    out = subprocess.run([str(python), "-c", COPY], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
+    assert int(out.stdout.split()[0]) > 2000
