@@ -268,10 +268,20 @@ def main() -> None:
     parser.add_argument(
         "--growth", type=int, default=5, help="conversations of 41 turns for the growth check (0: skip)"
     )
+    parser.add_argument(
+        "--query-cache",
+        action="store_true",
+        help="keep the action server's full query-vector cache (by default 8 entries: the question pool repeats, real users do not)",
+    )
     args = parser.parse_args()
     think_low, think_high = (float(x) for x in args.think.split(","))
     with tempfile.TemporaryDirectory() as tmp, profile(args.profile, Path(tmp) / "var", args.replicas) as settings:
         settings.gateway.chat_per_minute = settings.gateway.chat_burst = 1_000_000  # measure turns, not the limiter
+        if not args.query_cache:
+            # the 310 questions repeat within a run, real users' questions do not: keep only the last
+            # few query vectors (a turn looks its own question up more than once), so that a question
+            # is embedded again when another simulated user asks it later
+            settings.retrieval.query_cache_size = 8
         stack = full_stack(settings, rasa_model(settings))
         with stack:
             make = rasa_sender(settings) if args.via == "rasa" else widget_sender(settings)
@@ -292,6 +302,7 @@ def main() -> None:
             "profile": args.profile,
             "rasa_replicas": args.replicas,
             "think_s": [think_low, think_high],
+            "query_cache": args.query_cache,
             "levels": results,
             "growth": grown,
         },

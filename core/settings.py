@@ -97,6 +97,10 @@ class RetrievalSettings(BaseModel):
     use_ranker: bool = False
     #: Seconds between checks for a new serving version (hot reload).
     reload_check_seconds: float = 1.0
+    #: Query vectors kept for repeated queries (the agent page searches as the agent types);
+    #: a turn also looks its own question up more than once.  The load benchmark keeps 8, because its
+    #: question pool repeats and real questions rarely do.
+    query_cache_size: int = Field(default=512, ge=0)
     #: A filter that leaves at most this many vectors is searched exactly over the subset
     #: (an approximate index searched with a narrow filter can return too few hits).
     exact_subset_max: int = 20_000

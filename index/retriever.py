@@ -74,7 +74,7 @@ class Retriever:
         self.ranker: Ranker | None = None
         # Hotline agents see results as they type: repeated prefixes hit this cache.
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._vector_cache_size = 512
+        self._vector_cache_size = settings.retrieval.query_cache_size
 
     def clear_query_cache(self) -> None:
         with self._lock:
