@@ -8,7 +8,10 @@ decides exactly as Rasa 3.6 does (tests/test_rasa_launcher.py compares them):
 - each stored event's class was found by walking every Event subclass: a table here;
 - the applied events and each policy's dialogue states were recomputed from the whole
   conversation several times per turn: carried forward here (``_remember_applied_events``,
-  ``_remember_dialogue_states``).
+  ``_remember_dialogue_states``);
+- the tracker copy each action runs on replayed every event: built from the current state;
+- states, events and parse data were deep-copied for debug lines that are not logged: not copied
+  unless debug logging is on.
 
 It also imports the tracker store the endpoints name (bot/tracker_cache.py), so that a failure to
 import it stops the server instead of Rasa quietly keeping conversations in memory.  Runs in the
@@ -52,6 +55,7 @@ def install() -> None:
     _remember_applied_events()
     _remember_dialogue_states()
     _copy_without_replay()
+    _skip_copies_for_silent_debug_lines()
     # bot/endpoints*.yml name this tracker store; Rasa would fall back to keeping conversations in
     # memory if it failed to import, so import it here, where a failure stops the server
     import tracker_cache  # noqa: F401
@@ -288,6 +292,35 @@ def _copy_without_replay() -> None:
         return new
 
     DialogueStateTracker.copy = fast_copy  # type: ignore[method-assign]
+
+
+#: Modules of Rasa 3.6 whose only use of ``copy`` is ``copy.deepcopy(x)`` as an argument of a
+#: ``structlogger.debug`` call (tests/test_rasa_launcher.py checks their source).
+LOG_ONLY_COPIES = ("rasa.core.processor", "rasa.core.policies.rule_policy", "rasa.core.policies.memoization")
+
+
+def _skip_copies_for_silent_debug_lines() -> None:
+    """No deep copies for debug lines nobody will see.
+
+    Rasa 3.6 deep-copies the dialogue states, events and parse data of every turn only to pass
+    them to ``structlogger.debug``, and Python evaluates the copy whether or not debug logging
+    is on (about 8 % of Rasa's CPU per turn under load).  In the modules that do only that,
+    ``copy.deepcopy`` is replaced by one that copies when the module's logger logs debug lines
+    (``rasa run --debug``) and otherwise hands the value over uncopied, to be dropped.
+    """
+    import copy as copying
+    import importlib
+    import logging
+    import types
+
+    for name in LOG_ONLY_COPIES:
+        module = importlib.import_module(name)
+        logger = logging.getLogger(name)
+
+        def deepcopy(value: Any, memo: Any = None, _logger: logging.Logger = logger) -> Any:
+            return copying.deepcopy(value, memo) if _logger.isEnabledFor(logging.DEBUG) else value
+
+        module.copy = types.SimpleNamespace(deepcopy=deepcopy)  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":

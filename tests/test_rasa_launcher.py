@@ -290,3 +290,43 @@ def test_tracker_copies_equal_rasas_own() -> None:
     out = subprocess.run([str(python), "-c", COPY], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
     assert int(out.stdout.split()[0]) > 2000
+
+
+LOG_COPIES = r"""
+import ast, importlib, inspect, logging, sys
+sys.path.insert(0, "bot")
+import run_rasa
+
+# the premise: in these modules ``copy`` is used only as copy.deepcopy(...) passed to structlogger.debug
+for name in run_rasa.LOG_ONLY_COPIES:
+    tree = ast.parse(inspect.getsource(importlib.import_module(name)))
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    uses = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == "copy" and isinstance(parents[n], ast.Attribute)]
+    assert uses, name
+    for use in uses:
+        attribute = parents[use]
+        call = parents[attribute]
+        assert attribute.attr == "deepcopy" and isinstance(call, ast.Call), (name, use.lineno)
+        keyword = parents[call]
+        debug = parents[keyword]
+        assert isinstance(keyword, ast.keyword) and isinstance(debug, ast.Call), (name, use.lineno)
+        assert ast.unparse(debug.func) == "structlogger.debug", (name, use.lineno, ast.unparse(debug.func))
+
+run_rasa.install()
+import rasa.core.processor as processor
+value = {"states": [{"user": {"intent": "greet"}}]}
+logging.getLogger("rasa").setLevel(logging.INFO)
+assert processor.copy.deepcopy(value) is value  # not logged: not copied
+logging.getLogger("rasa").setLevel(logging.DEBUG)
+copied = processor.copy.deepcopy(value)
+assert copied == value and copied is not value and copied["states"][0] is not value["states"][0]
+print("ok")
+"""
+
+
+def test_debug_lines_that_are_not_logged_are_not_copied() -> None:
+    """Rasa's deep copies for debug lines are skipped only where that is all they are for, and
+    still made when debug logging is on."""
+    python = ROOT / ".venv-rasa" / "bin" / "python"
+    out = subprocess.run([str(python), "-c", LOG_COPIES], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
