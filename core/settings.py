@@ -135,6 +135,11 @@ class ServerSettings(BaseModel):
     #: so a turn does not re-read and replay the whole conversation; 0 turns it off.  Each is
     #: checked against the tracker store before use, and dropped after ``tracker_cache_seconds`` idle.
     tracker_cache_size: int = Field(default=500, ge=0)
+    #: Seconds a Rasa server holds a conversation's lock (Rasa's ``TICKET_LOCK_LIFETIME``; its
+    #: default is 60).  When a replica dies mid-turn its lock stays in Redis this long, and the
+    #: replica that takes the conversation over waits for it: with 60 s that wait ran into the
+    #: gateway's ``rasa_timeout_seconds``.  Longer than any turn takes (seconds at saturation).
+    rasa_lock_seconds: int = Field(default=20, ge=5)
     tracker_cache_seconds: float = Field(default=3600, gt=0)
     #: "json": the gateway and the action server log one JSON object per line (time, level, logger,
     #: process, message), for a log shipper; "text" is for people.  Rasa's own lines stay text.

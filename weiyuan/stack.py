@@ -127,7 +127,9 @@ def rasa_service(settings: Settings, model: Path, replica: int = 0) -> Service:
             str(root / "bot" / "credentials.yml"),
         ],
         health_url=f"http://{server.host}:{port}/status?token={service_token(settings, 'rasa')}",
-        env=base_env(settings) | tf_threads(server.rasa_threads),
+        env=base_env(settings)
+        | tf_threads(server.rasa_threads)
+        | {"TICKET_LOCK_LIFETIME": str(server.rasa_lock_seconds)},
         log=settings.data_dir / "logs" / ("rasa.log" if replica == 0 else f"rasa-{replica + 1}.log"),
     )
 
