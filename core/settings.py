@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import (
     BaseSettings,
     JsonConfigSettingsSource,
@@ -272,6 +272,16 @@ class Settings(BaseSettings):
     dialogue: DialogueSettings = Field(default_factory=DialogueSettings)
     desk: DeskSettings = Field(default_factory=DeskSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+
+    @model_validator(mode="after")
+    def _failover_within_the_gateways_wait(self) -> Settings:
+        # a turn taken over from a killed replica first waits out that replica's conversation lock
+        if self.server.rasa_lock_seconds >= self.gateway.rasa_timeout_seconds:
+            raise ValueError(
+                f"server.rasa_lock_seconds（{self.server.rasa_lock_seconds}）必须小于 gateway.rasa_timeout_seconds"
+                f"（{self.gateway.rasa_timeout_seconds:g}）：Rasa 副本中断后，接手的副本要先等锁过期"
+            )
+        return self
 
     @property
     def database_url(self) -> str:

@@ -39,3 +39,12 @@ def test_inherited_overrides_do_not_bypass_the_handed_over_file(
     code = "from core.settings import Settings; print(Settings().dialogue.search_k)"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "6"
+
+
+def test_a_conversation_lock_longer_than_the_gateways_wait_is_refused() -> None:
+    """After a replica dies mid-turn, the other one waits out its lock: the gateway must wait longer."""
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="rasa_lock_seconds"):
+        Settings(server={"rasa_lock_seconds": 60}, gateway={"rasa_timeout_seconds": 60})
+    assert Settings().server.rasa_lock_seconds < Settings().gateway.rasa_timeout_seconds
