@@ -135,10 +135,11 @@ class ServerSettings(BaseModel):
     #: so a turn does not re-read and replay the whole conversation; 0 turns it off.  Each is
     #: checked against the tracker store before use, and dropped after ``tracker_cache_seconds`` idle.
     tracker_cache_size: int = Field(default=500, ge=0)
-    #: Seconds a Rasa server holds a conversation's lock (Rasa's ``TICKET_LOCK_LIFETIME``; its
-    #: default is 60).  When a replica dies mid-turn its lock stays in Redis this long, and the
-    #: replica that takes the conversation over waits for it: with 60 s that wait ran into the
-    #: gateway's ``rasa_timeout_seconds``.  Longer than any turn takes (seconds at saturation).
+    #: With replicas: seconds a Rasa server holds a conversation's lock (Rasa's
+    #: ``TICKET_LOCK_LIFETIME``; its default, 60, stays for a single server).  When a replica dies
+    #: mid-turn its lock stays in Redis this long, and the replica that takes the conversation over
+    #: waits for it: with 60 s that wait ran into the gateway's ``rasa_timeout_seconds``.  Longer
+    #: than any turn takes (seconds at saturation).
     rasa_lock_seconds: int = Field(default=20, ge=5)
     tracker_cache_seconds: float = Field(default=3600, gt=0)
     #: "json": the gateway and the action server log one JSON object per line (time, level, logger,
@@ -275,8 +276,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _failover_within_the_gateways_wait(self) -> Settings:
-        # a turn taken over from a killed replica first waits out that replica's conversation lock
-        if self.server.rasa_lock_seconds >= self.gateway.rasa_timeout_seconds:
+        # with replicas, a turn taken over from a killed one first waits out that one's conversation lock
+        if self.server.rasa_replica_ports and self.server.rasa_lock_seconds >= self.gateway.rasa_timeout_seconds:
             raise ValueError(
                 f"server.rasa_lock_seconds（{self.server.rasa_lock_seconds}）必须小于 gateway.rasa_timeout_seconds"
                 f"（{self.gateway.rasa_timeout_seconds:g}）：Rasa 副本中断后，接手的副本要先等锁过期"

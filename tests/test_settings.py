@@ -46,5 +46,9 @@ def test_a_conversation_lock_longer_than_the_gateways_wait_is_refused() -> None:
     from pydantic import ValidationError
 
     with pytest.raises(ValidationError, match="rasa_lock_seconds"):
-        Settings(server={"rasa_lock_seconds": 60}, gateway={"rasa_timeout_seconds": 60})
+        Settings(server={"rasa_lock_seconds": 60, "rasa_replica_ports": [5006]}, gateway={"rasa_timeout_seconds": 60})
+    # one Rasa server: nothing takes a turn over, a short gateway wait (the fault tests use 20 s) is fine
+    assert (
+        Settings(server={"rasa_lock_seconds": 20}, gateway={"rasa_timeout_seconds": 20}).server.rasa_lock_seconds == 20
+    )
     assert Settings().server.rasa_lock_seconds < Settings().gateway.rasa_timeout_seconds

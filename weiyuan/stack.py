@@ -129,7 +129,8 @@ def rasa_service(settings: Settings, model: Path, replica: int = 0) -> Service:
         health_url=f"http://{server.host}:{port}/status?token={service_token(settings, 'rasa')}",
         env=base_env(settings)
         | tf_threads(server.rasa_threads)
-        | {"TICKET_LOCK_LIFETIME": str(server.rasa_lock_seconds)},
+        # with replicas, a killed one's conversation locks (Redis) must expire before the gateway gives up
+        | ({"TICKET_LOCK_LIFETIME": str(server.rasa_lock_seconds)} if server.rasa_replica_ports else {}),
         log=settings.data_dir / "logs" / ("rasa.log" if replica == 0 else f"rasa-{replica + 1}.log"),
     )
 
