@@ -56,6 +56,7 @@ def install() -> None:
     _remember_dialogue_states()
     _copy_without_replay()
     _skip_copies_for_silent_debug_lines()
+    _no_starved_lock_waiters()
     # bot/endpoints*.yml name this tracker store; Rasa would fall back to keeping conversations in
     # memory if it failed to import, so import it here, where a failure stops the server
     import tracker_cache  # noqa: F401
@@ -321,6 +322,26 @@ def _skip_copies_for_silent_debug_lines() -> None:
             return copying.deepcopy(value, memo) if _logger.isEnabledFor(logging.DEBUG) else value
 
         module.copy = types.SimpleNamespace(deepcopy=deepcopy)  # type: ignore[attr-defined]
+
+
+def _no_starved_lock_waiters() -> None:
+    """A turn waiting for a conversation's lock is not starved when every ticket has expired.
+
+    Rasa's ``TicketLock`` serves the oldest unexpired ticket.  When a replica dies holding a
+    conversation's lock, the replica that takes the turn over issues a ticket right after it
+    (the gateway fails over in milliseconds); the dead ticket expires, then the waiter's own a
+    moment later, and the waiter (polling once a second) usually misses that moment: with no
+    ticket left, ``now_serving`` is 0 and Rasa reports the lock as taken until the client gives
+    up (CI, 2026-11-30: a message waited 60 s and got a 502).  With no unexpired ticket nobody
+    holds the lock, so here it is free; otherwise Rasa's rule is unchanged.
+    """
+    from rasa.core.lock import TicketLock
+
+    def is_locked(self: Any, ticket_number: int) -> bool:
+        serving = self._ticket_number_for(0)
+        return serving is not None and serving != ticket_number
+
+    TicketLock.is_locked = is_locked  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":

@@ -330,3 +330,39 @@ def test_debug_lines_that_are_not_logged_are_not_copied() -> None:
     python = ROOT / ".venv-rasa" / "bin" / "python"
     out = subprocess.run([str(python), "-c", LOG_COPIES], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
+
+
+LOCK = r"""
+import sys, time
+sys.path.insert(0, "bot")
+from rasa.core.lock import TicketLock
+
+def scenario():
+    lock = TicketLock("c")
+    dead = lock.issue_ticket(0.3)    # the replica that was killed mid-turn
+    time.sleep(0.05)
+    waiter = lock.issue_ticket(0.3)  # the replica taking the turn over, right after
+    assert lock.is_locked(waiter) and not lock.is_locked(dead)
+    time.sleep(0.5)                  # both expire before the waiter polls again
+    return lock.is_locked(waiter)
+
+original = scenario()
+import run_rasa
+run_rasa.install()
+assert original is True, "Rasa's own lock no longer starves the waiter: re-check the launcher"
+assert scenario() is False
+# the usual rule is unchanged: the oldest unexpired ticket is served, the others wait
+lock = TicketLock("d")
+first, second = lock.issue_ticket(10), lock.issue_ticket(10)
+assert not lock.is_locked(first) and lock.is_locked(second)
+lock.remove_ticket_for(first)
+assert not lock.is_locked(second)
+print("ok")
+"""
+
+
+def test_a_turn_taken_over_from_a_dead_replica_gets_the_lock() -> None:
+    """The replica that takes over a dead one's turn is not left waiting once every ticket expired."""
+    python = ROOT / ".venv-rasa" / "bin" / "python"
+    out = subprocess.run([str(python), "-c", LOCK], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
