@@ -11,6 +11,15 @@ import pytest
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parent.parent
 
+
+def run_in_rasa(script: str) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` in the Rasa venv from the project root; it must exit cleanly."""
+    python = ROOT / ".venv-rasa" / "bin" / "python"
+    out = subprocess.run([str(python), "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
+    return out
+
+
 CHECK = r"""
 import sys
 sys.path.insert(0, "bot")
@@ -48,9 +57,7 @@ assert before.count(True) == 3 and before.count("refused: rasa text") == 4, befo
 
 
 def test_the_launchers_response_check_decides_as_rasas_own() -> None:
-    python = ROOT / ".venv-rasa" / "bin" / "python"
-    out = subprocess.run([str(python), "-c", CHECK], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
+    run_in_rasa(CHECK)
 
 
 RESOLVE = r"""
@@ -78,9 +85,7 @@ print(len(names), "event types resolved as before")
 
 
 def test_event_types_resolve_as_in_rasa() -> None:
-    python = ROOT / ".venv-rasa" / "bin" / "python"
-    out = subprocess.run([str(python), "-c", RESOLVE], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
+    run_in_rasa(RESOLVE)
 
 
 APPLIED = r"""
@@ -140,9 +145,7 @@ print(checked, "comparisons")
 def test_applied_events_carried_forward_equal_rasas_own() -> None:
     """300 random conversations (forms opened and closed, undone turns, restarts, new sessions)
     compared after each step with Rasa's own computation."""
-    python = ROOT / ".venv-rasa" / "bin" / "python"
-    out = subprocess.run([str(python), "-c", APPLIED], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
+    out = run_in_rasa(APPLIED)
     assert int(out.stdout.split()[0]) > 5000
 
 
@@ -212,9 +215,7 @@ def test_dialogue_states_carried_forward_equal_rasas_own() -> None:
     """Random conversations over the real domain (form, slots, hidden rule turns, undone turns, new
     sessions), each policy's way of asking for states, compared after each step with Rasa's own,
     including after the featurizer has edited the states it was given."""
-    python = ROOT / ".venv-rasa" / "bin" / "python"
-    out = subprocess.run([str(python), "-c", STATES], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
+    out = run_in_rasa(STATES)
     assert int(out.stdout.split()[0]) > 2000
 
 
@@ -286,9 +287,7 @@ def test_tracker_copies_equal_rasas_own() -> None:
     """200 random conversations over the real domain (every slot type, forms, paused, rejected and
     interrupted loops, restarts): the copy an action runs on equals Rasa's replayed copy, before
     and after the action changes it, and changing it leaves the conversation untouched."""
-    python = ROOT / ".venv-rasa" / "bin" / "python"
-    out = subprocess.run([str(python), "-c", COPY], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
+    out = run_in_rasa(COPY)
     assert int(out.stdout.split()[0]) > 2000
 
 
@@ -327,9 +326,7 @@ print("ok")
 def test_debug_lines_that_are_not_logged_are_not_copied() -> None:
     """Rasa's deep copies for debug lines are skipped only where that is all they are for, and
     still made when debug logging is on."""
-    python = ROOT / ".venv-rasa" / "bin" / "python"
-    out = subprocess.run([str(python), "-c", LOG_COPIES], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
+    run_in_rasa(LOG_COPIES)
 
 
 LOCK = r"""
@@ -363,6 +360,4 @@ print("ok")
 
 def test_a_turn_taken_over_from_a_dead_replica_gets_the_lock() -> None:
     """The replica that takes over a dead one's turn is not left waiting once every ticket expired."""
-    python = ROOT / ".venv-rasa" / "bin" / "python"
-    out = subprocess.run([str(python), "-c", LOCK], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
+    run_in_rasa(LOCK)
