@@ -57,6 +57,10 @@ class EmbeddingSettings(BaseModel):
     #: int8 dynamic quantisation of the linear layers: 2x faster queries, 4x faster builds on
     #: this CPU, retrieval within noise of fp32 (docs/retrieval.md has both measurements).
     quantize: bool = True
+    #: ``onnx``: the transformer exported once to ONNX and run by onnxruntime (a short query
+    #: about 5 ms of CPU instead of 12 with torch, docs/benchmarks.md); ``torch``: the
+    #: sentence-transformers model as loaded (any model layout).
+    backend: Literal["onnx", "torch"] = "onnx"
 
 
 class IndexSettings(BaseModel):

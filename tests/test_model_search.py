@@ -40,6 +40,23 @@ def test_converted_model_matches_the_reference_engine() -> None:
     assert np.all(np.sum(int8 * exact, axis=1) > 0.95)
 
 
+def test_onnx_graph_embeds_like_the_sentence_transformers_model() -> None:
+    """The exported graph (the default backend) gives the vectors sentence-transformers gives, long texts included.
+
+    A wrong tokenizer setting, pooling or truncation would shift every vector and quietly cost
+    recall; the fp32 graph must agree with the model it was exported from.
+    """
+    texts = ["软著被人盗版了", "淘宝店铺被投诉下架，说我侵犯了别人的外观设计专利，我该怎么申诉", "专利" * 400]
+    fp32 = EmbeddingSettings(quantize=False)
+    graph = embedder_factory(Settings(embedding=fp32))().embed_queries(texts)
+    torch_model = embedder_factory(Settings(embedding=fp32.model_copy(update={"backend": "torch"})))()
+    assert np.all(np.sum(graph * torch_model.embed_queries(texts), axis=1) > 0.9999)
+    # each query is embedded the same whether alone or with the other questions of one message
+    int8 = embedder_factory(Settings())()
+    alone = np.vstack([int8.embed_queries([t]) for t in texts])
+    assert np.all(np.sum(alone * int8.embed_queries(texts), axis=1) > 0.99)
+
+
 def test_sme_question_gets_the_right_articles_with_citations(retriever: Retriever) -> None:
     result = retriever.search("我们的专利被人仿冒了怎么办", k=5)
     assert result.tier in ("confident", "probable")  # answered, not handed over
