@@ -19,6 +19,7 @@ Runs in the Rasa venv (Python 3.10); configured in ``bot/endpoints*.yml`` as
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 
 @dataclass
@@ -103,7 +105,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
         A tracker that did not come from ``retrieve`` (a new conversation) or began a new session
         holds more than Rasa's next load would (that starts at the latest session), so the next
-        turn loads it from the database as Rasa does, and keeps that.
+        turn loads it from the database as Rasa does, and keeps that.  The kept (count, max id)
+        follows from what was inserted, without reading the table again: if another writer got in
+        between, the next ``retrieve`` sees a different count and loads from the database.
         """
         entry = self._entries.pop(tracker.sender_id, None)
         known = entry is not None and entry.tracker is tracker
@@ -111,14 +115,40 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         if entry is not None and known:
             self._saving[tracker.sender_id] = entry
         try:
-            await super().save(tracker)
+            ids = await self._insert_new_events(tracker)
         finally:
             self._saving.pop(tracker.sender_id, None)
-        if not known or self.cache_size <= 0 or any(isinstance(event, SessionStarted) for event in appended):
+        if entry is None or not known or self.cache_size <= 0:
             return
-        with self.session_scope() as session:
-            stored = self._stored(session, tracker.sender_id)
+        if any(isinstance(event, SessionStarted) for event in appended):
+            return
+        count, last = entry.stored
+        stored = (count + len(ids), max(ids) if ids else last)
         self._keep(_Entry(tracker, len(tracker.events), stored, time.monotonic()))
+
+    async def _insert_new_events(self, tracker: DialogueStateTracker) -> list[int]:
+        """``SQLTrackerStore.save`` of Rasa 3.6, line for line, returning the new rows' ids."""
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            rows = []
+            for event in self._additional_events(session, tracker):
+                data = event.as_dict()
+                intent = data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY)
+                rows.append(
+                    self.SQLEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=event.type_name,
+                        timestamp=data.get("timestamp"),
+                        intent_name=intent,
+                        action_name=data.get("name"),
+                        data=json.dumps(data),
+                    )
+                )
+            session.add_all(rows)
+            session.flush()
+            ids = [int(row.id) for row in rows]
+            session.commit()
+        return ids
 
     def _keep(self, entry: _Entry) -> None:
         self._entries[entry.tracker.sender_id] = entry

@@ -74,6 +74,7 @@ class Retriever:
         self.ranker: Ranker | None = None
         # Hotline agents see results as they type: repeated prefixes hit this cache.
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._corrected: OrderedDict[str, str] = OrderedDict()
         self._vector_cache_size = settings.retrieval.query_cache_size
 
     def clear_query_cache(self) -> None:
@@ -153,8 +154,20 @@ class Retriever:
         return fitted or FALLBACK
 
     def correct(self, text: str) -> str:
-        """Normalised text with homophone typos of IP terms repaired (专力 → 专利)."""
-        return self.homophones.fix(normalize(text))
+        """Normalised text with homophone typos of IP terms repaired (专力 → 专利).
+
+        A turn corrects the same message several times (search, IP check, query vector); the
+        pinyin lookup behind it is kept for recent texts.
+        """
+        with self._lock:
+            cached = self._corrected.get(text)
+        if cached is None:
+            cached = self.homophones.fix(normalize(text))
+            with self._lock:
+                self._corrected[text] = cached
+                while len(self._corrected) > 1024:
+                    self._corrected.popitem(last=False)
+        return cached
 
     def _pick_ranker(self, loaded: LoadedVersion) -> Ranker | None:
         if not self.settings.retrieval.use_ranker:
@@ -346,7 +359,12 @@ class Retriever:
             rows = np.flatnonzero(view_mask)
             if len(rows) == 0:
                 return []
-            scores = np.asarray(loaded.vectors[rows]) @ vector
+            if len(rows) * 4 >= len(loaded.view_chunk):
+                # most views wanted (the in-force filter keeps ~90 %): one pass over the contiguous
+                # matrix is cheaper than copying the wanted rows out of it first
+                scores = (np.asarray(loaded.vectors) @ vector)[rows]
+            else:
+                scores = np.asarray(loaded.vectors[rows]) @ vector
             take = min(len(rows), wanted * 4)
             top = np.argpartition(-scores, take - 1)[:take] if take < len(rows) else np.arange(len(rows))
             view_ids, view_scores = rows[top], scores[top]

@@ -46,13 +46,45 @@ def decisions():
             out.append("refused: " + ("rasa text" if "Failed to validate Action server response" in exc.message else "?"))
     return out
 
-before = decisions()
+# every event type with every field set to each of a few values (valid and invalid): the launcher's
+# per-type check must pass and refuse exactly the responses Rasa's oneOf does, with the same error
+import itertools, random
+from rasa.shared.utils.schemas.events import EVENT_SCHEMA
+pool = [None, 1, 0.5, "x", True, [], {}, [{"entity": "city", "value": "深圳"}], [{"entity": 1}],
+        {"intent": {"name": "greet", "confidence": 0.9}, "entities": [{"entity": "e"}]},
+        {"response_selector": {"all_retrieval_intents": []}}]
+rng = random.Random(20261130)
+for sub in EVENT_SCHEMA["oneOf"]:
+    kind = sub["properties"]["event"]["const"]
+    fields = [f for f in [*sub["properties"], "timestamp", "metadata", "name", "value"] if f != "event"]
+    for _ in range(40):
+        event = {"event": kind}
+        for field in rng.sample(fields, k=rng.randint(0, len(fields))):
+            event[field] = rng.choice(pool)
+        responses.append({"events": [event], "responses": [{"text": "好"}]})
+    responses.append({"events": [{"event": kind}, {"event": "slot", "name": "a", "value": 1}]})
+responses += [{"events": [{"event": 3}]}, {"events": [{"event": ["slot"]}]}, {"events": [{"event": None}]},
+              {"events": [{"name": "x"}]}, {"events": None}, [], "text", {"events": [], "responses": "x"}]
+
+def messages():
+    out = []
+    for response in responses:
+        try:
+            action._validate_action_result(response)
+            out.append(None)
+        except jsonschema.ValidationError as exc:
+            out.append(exc.message)
+    return out
+
+before, before_messages = decisions(), messages()
 import run_rasa
 run_rasa.install()
-after = decisions()
-print(before)
-assert after == before, (before, after)
-assert before.count(True) == 3 and before.count("refused: rasa text") == 4, before
+after, after_messages = decisions(), messages()
+assert after == before, [(r, b, a) for r, b, a in zip(responses, before, after) if a != b][:5]
+assert after_messages == before_messages
+assert before[:7].count(True) == 3 and before[:7].count("refused: rasa text") == 4, before[:7]
+print(len(responses), "responses,", before.count(True), "accepted, the rest refused, as by Rasa")
+assert 100 < before.count(True) < len(responses) - 100
 """
 
 
