@@ -12,7 +12,9 @@ decides exactly as Rasa 3.6 does (tests/test_rasa_launcher.py compares them):
   ``_remember_dialogue_states``);
 - the tracker copy each action runs on replayed every event: built from the current state;
 - states, events and parse data were deep-copied for debug lines that are not logged: not copied
-  unless debug logging is on.
+  unless debug logging is on;
+- every call to the action server opened and closed its own HTTP session and connection: one
+  kept-alive session per endpoint here (``_keep_action_server_connections``).
 
 It also imports the tracker store the endpoints name (bot/tracker_cache.py), so that a failure to
 import it stops the server instead of Rasa quietly keeping conversations in memory.  Runs in the
@@ -61,6 +63,7 @@ def install() -> None:
     _copy_without_replay()
     _skip_copies_for_silent_debug_lines()
     _no_starved_lock_waiters()
+    _keep_action_server_connections()
     # bot/endpoints*.yml name this tracker store; Rasa would fall back to keeping conversations in
     # memory if it failed to import, so import it here, where a failure stops the server
     import tracker_cache  # noqa: F401
@@ -365,6 +368,65 @@ def _skip_copies_for_silent_debug_lines() -> None:
             return copying.deepcopy(value, memo) if _logger.isEnabledFor(logging.DEBUG) else value
 
         module.copy = types.SimpleNamespace(deepcopy=deepcopy)  # type: ignore[attr-defined]
+
+
+def _keep_action_server_connections() -> None:
+    """One HTTP client session per endpoint and event loop, its connections kept alive between turns.
+
+    Rasa 3.6 opens a new ``aiohttp.ClientSession`` (and so a new TCP connection) for every call
+    to the action server and closes it after the response: a connect, a sanic connection task
+    and a teardown per action, on both sides, every turn.  Here ``EndpointConfig.session``
+    hands out a shared session whose ``async with`` does not close it; requests, headers,
+    parameters, timeouts and errors are Rasa's own.  Idle connections are dropped by aiohttp
+    after 15 s, well before the action server's sanic drops them (120 s), so a request never
+    goes out on a connection the server is closing; a connection to a server that died is
+    noticed closed and a new one opened (the kill -9 tests in tests/test_faults.py).
+    """
+    import asyncio
+    import atexit
+    import contextlib
+    import warnings
+
+    import aiohttp
+    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
+
+    sessions: dict[tuple[Any, ...], aiohttp.ClientSession] = {}
+
+    class _Kept:
+        def __init__(self, session: aiohttp.ClientSession) -> None:
+            self._session = session
+
+        async def __aenter__(self) -> aiohttp.ClientSession:
+            return self._session
+
+        async def __aexit__(self, *exc: object) -> None:
+            return None
+
+    def session(self: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        auth = tuple(sorted((self.basic_auth or {}).items()))
+        key = (id(loop), tuple(sorted((self.headers or {}).items())), auth)
+        kept = sessions.get(key)
+        if kept is None or kept.closed or kept._loop is not loop:
+            basic = (
+                aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"]) if self.basic_auth else None
+            )
+            kept = aiohttp.ClientSession(
+                headers=self.headers, auth=basic, timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT)
+            )
+            sessions[key] = kept
+        return _Kept(kept)
+
+    def close_at_exit() -> None:  # no "Unclosed client session" lines when the server stops
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # aiohttp 3.9 closes synchronously and says to await it
+            for kept in sessions.values():
+                with contextlib.suppress(Exception):
+                    if kept.connector is not None:
+                        kept.connector.close()
+
+    atexit.register(close_at_exit)
+    EndpointConfig.session = session
 
 
 def _no_starved_lock_waiters() -> None:

@@ -393,3 +393,67 @@ print("ok")
 def test_a_turn_taken_over_from_a_dead_replica_gets_the_lock() -> None:
     """The replica that takes over a dead one's turn is not left waiting once every ticket expired."""
     run_in_rasa(LOCK)
+
+
+KEPT = r"""
+import asyncio, sys
+sys.path.insert(0, "bot")
+from aiohttp import web
+from rasa.utils.endpoints import ClientResponseError, EndpointConfig
+import run_rasa
+run_rasa.install()
+
+async def serve(peers, port=0):
+    async def webhook(request):
+        peers.append(request.transport.get_extra_info("peername")[1])
+        return web.json_response({"events": [], "query": dict(request.query), "header": request.headers.get("X-Token")})
+
+    async def broken(request):
+        return web.Response(status=500, text="boom")
+
+    app = web.Application()
+    app.router.add_post("/webhook", webhook)
+    app.router.add_post("/broken", broken)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    return runner, site._server.sockets[0].getsockname()[1]
+
+async def main():
+    peers = []
+    runner, port = await serve(peers)
+    endpoint = EndpointConfig(f"http://127.0.0.1:{port}", token="t0k", headers={"X-Token": "h"})
+    first = await endpoint.request(json={"n": 1}, subpath="webhook")
+    second = await endpoint.request(json={"n": 2}, subpath="webhook")
+    # Rasa's request as before: token as a parameter, the endpoint's headers, the JSON body back
+    assert first == second == {"events": [], "query": {"token": "t0k"}, "header": "h"}, first
+    assert len(peers) == 2 and peers[0] == peers[1], peers  # one connection for both calls
+    try:
+        await endpoint.request(json={}, subpath="broken")
+    except ClientResponseError as exc:
+        assert exc.status == 500
+    else:
+        raise SystemExit("an HTTP 500 was not raised as Rasa raises it")
+    # the action server goes away and comes back on the same port: the next call gets through
+    await runner.cleanup()
+    try:
+        await endpoint.request(json={}, subpath="webhook")
+    except Exception as exc:  # noqa: BLE001 (Rasa turns any client error into a failed action)
+        assert "Connect" in type(exc).__name__ or "Disconnected" in type(exc).__name__, repr(exc)
+    else:
+        raise SystemExit("a call to a stopped server succeeded")
+    runner, _ = await serve(peers, port)
+    third = await endpoint.request(json={"n": 3}, subpath="webhook")
+    assert third["query"] == {"token": "t0k"} and peers[-1] != peers[0], peers
+    await runner.cleanup()
+    print("kept:", peers)
+
+asyncio.run(main())
+"""
+
+
+def test_action_server_calls_share_one_kept_connection_and_survive_a_restart() -> None:
+    """Rasa's calls to the action server reuse one connection (issue 12) and still behave as Rasa's:
+    same parameters, headers and errors, and a restarted server is reached again."""
+    run_in_rasa(KEPT)
