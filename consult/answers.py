@@ -181,6 +181,7 @@ def _answer_meta(
         intent=intent,
         nlu_confidence=nlu_confidence,
         other_questions=other_questions or None,
+        services=list(dict.fromkeys(s for h in shown for s in h.services)) or None,
         **extra,
     )
 

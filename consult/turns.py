@@ -155,6 +155,8 @@ class Turns:
         result = outcome.result
         out.slots.update({"last_query": query, "last_ip_type": ip_known, "awaiting_details": False})
         tier = outcome.decision.tier
+        # what the question is about, on every reply of the turn (the analytics dashboard counts it)
+        topic = {"ip_type": ip_known, "region": state.region}
         # what the decision rested on, on every reply (analytics and `weiyuan eval dialogue`)
         basis = {
             "intent": state.intent,
@@ -162,9 +164,10 @@ class Turns:
             "confidence": round(result.confidence, 4),
             "reason": outcome.decision.reason,
             "ip_probability": None if outcome.ip_probability is None else round(outcome.ip_probability, 4),
+            **topic,
         }
         if tier in ("confident", "probable"):
-            self._answer(out, outcome, state)
+            self._answer(out, outcome, state, topic)
             if outcome.decision.also_handoff or state.intent in NEEDS_PERSON_INTENTS:
                 out.extend(self._hand_over(state, "needs_person", query, result, ip_known, state.region))
             return out
@@ -182,7 +185,7 @@ class Turns:
         out.slots["awaiting_clarification"] = False
         return out.extend(self._hand_over(state, reason, query, result, ip_known, state.region, basis))
 
-    def _answer(self, out: TurnResult, outcome: Outcome, state: TurnState) -> None:
+    def _answer(self, out: TurnResult, outcome: Outcome, state: TurnState, topic: dict[str, Any]) -> None:
         dialogue = self.consultant.settings.dialogue
         if outcome.decision.tier == "confident":
             composed = compose_answer(
@@ -203,7 +206,7 @@ class Turns:
                 nlu_confidence=state.nlu_confidence,
                 other_questions=outcome.other_questions,
             )
-        out.say(composed.text, composed.meta, composed.buttons)
+        out.say(composed.text, {**composed.meta, **topic}, composed.buttons)
         out.slots.update(
             {
                 "awaiting_clarification": False,
@@ -255,7 +258,8 @@ class Turns:
             retrieval=retrieval_summary(query or "", result) if result is not None else {},
         )
         text, meta = handoff_message(ticket, reason, self.eta_hours)
-        out.say(text, {**(basis or {}), **meta})
+        topic = {"ip_type": ticket.ip_type, "region": ticket.region}
+        out.say(text, {**(basis or {}), **topic, **meta})
         out.slots.update({"handed_over": True, "ticket_number": ticket.number})
         return out
 

@@ -39,6 +39,9 @@ class _Turn(_Strict):
     confidence: float | None = None
     reason: str | None = None
     ip_probability: float | None = None
+    #: what the question is about, as far as the turn knows (the analytics dashboard counts these)
+    ip_type: str | None = None
+    region: str | None = None
 
 
 class CitationRef(_Loose):
@@ -76,6 +79,8 @@ class AnswerMeta(_Turn):
     index_version: str | None = None
     other_questions: list[str] | None = None
     best: dict[str, Any] | None = None
+    #: the centre's services the shown sources belong to (core.vocabulary.SERVICES), best first
+    services: list[str] | None = None
 
 
 class ClarifyMeta(_Turn):

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from core.errors import NotFound, WeiyuanError
 from core.redact import redact
 from core.vocabulary import IP_TYPES
+from desk.analytics.clusters import ANSWER_PLACEHOLDER
 from desk.knowledge import KnowledgeEditor
 from desk.lifecycle import Actor, TicketLifecycle, aware
 from store.audit import record_audit
@@ -75,6 +76,8 @@ class DraftWorkflow(TicketLifecycle):
             for key in ("question", "answer", "ip_type", "references", "variants"):
                 if key in edits and edits[key] is not None:
                     setattr(draft, key, edits[key])
+            if ANSWER_PLACEHOLDER in draft.answer:  # a draft mined from unanswered questions has no answer yet
+                raise WeiyuanError("请先撰写回答（替换“【待撰写】”占位文字）再发布")
             entry_id = f"expert-answer-{draft.id}"
             KnowledgeEditor(self.settings, self.db).append_entry(
                 self.settings.desk.drafts_file,

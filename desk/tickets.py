@@ -55,6 +55,8 @@ def create_ticket(
         "bot_paused": kind == "handoff",
     }
     values.update(fields or {})
+    if kind == "application":
+        values["applicant"] = applicant_kind(values.get("company_name"))
     with db.session() as session:
         ticket = Ticket(**values)
         session.add(ticket)
@@ -62,6 +64,17 @@ def create_ticket(
         ticket.number = ticket_number(ticket.id, ticket.created_at)
         record_audit(session, actor, f"ticket.create.{kind}", "ticket", ticket.number, reason=reason, channel=channel)
     return ticket
+
+
+def applicant_kind(company_name: object) -> str:
+    """An application names a company or organisation ("enterprise") or is made as a person ("individual").
+
+    Kept on the ticket after retention clears the name, so the yearly "SMEs served" figure survives.
+    """
+    name = str(company_name or "").strip()
+    if not name or "个人" in name or name in ("无", "没有", "本人", "自己"):
+        return "individual"
+    return "enterprise"
 
 
 def tickets_from_client(db: Database, client_ref: str, hours: float = 24) -> int:

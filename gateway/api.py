@@ -86,6 +86,9 @@ _WORDING = {
     "model_type": "应为对象",
     "list_type": "应为列表",
     "union_tag_invalid": "取值无效",
+    "date_parsing": "应为日期（如 2026-05-01）",
+    "date_from_datetime_parsing": "应为日期（如 2026-05-01）",
+    "date_type": "应为日期（如 2026-05-01）",
 }
 
 

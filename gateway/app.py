@@ -15,7 +15,7 @@ from aiohttp.abc import AbstractAccessLogger
 
 from core.settings import Settings
 from desk.service import Desk
-from gateway import admin, agent, chat, desk_routes, health, keys, pages
+from gateway import admin, agent, analytics, chat, clusters, desk_routes, health, keys, pages
 from gateway.errors import Handler, error_middleware, json_error
 from gateway.jobs import JobManager, law_date_watch
 from gateway.lookup_client import RemoteLookup
@@ -107,7 +107,10 @@ def create_app(settings: Settings, retriever: Retriever | None = None) -> web.Ap
     app.add_routes(metrics_routes)
     app.add_routes(desk_routes.routes)
     app.add_routes(openapi_routes)
+    app.add_routes(analytics.routes)
+    app.add_routes(clusters.routes)
     app[keys.SPEC] = {}
+    analytics.add_chart_assets(app)  # before /static, whose prefix it shares
     app.router.add_static("/static", HERE / "static", append_version=False)
     add_viewer_assets(app)
     app.cleanup_ctx.append(_lifecycle)

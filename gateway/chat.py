@@ -23,10 +23,11 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import String, cast, select
 
-from consult.feedback import record_feedback
+from consult.feedback import rate_answer
 from consult.handoff import handoff_message
 from core.messages import pair_rest_messages
 from core.settings import Settings
+from desk.analytics.record import classify, record_turn
 from gateway import keys
 from gateway.api import operation, read_body, read_query, reply
 from gateway.clients import client_address, client_ref
@@ -187,8 +188,20 @@ def store_replies(
         message = session.get(ChatMessage, answered)
         if message is not None and (message.meta or {}).get("pending"):
             message.meta = {k: v for k, v in (message.meta or {}).items() if k not in ("pending", "undelivered")}
+            # counted once: the message stops being pending in this same transaction
+            record_turn(session, conversation_id=conversation, text=message.text, facts=classify(replies))
         session.flush()
         return [message_json(m) for m in stored]
+
+
+def mark_with_expert(db: Database, message_id: int) -> None:
+    """A user message went to the expert who has the conversation: answered, and counted as such."""
+    with db.session() as session:
+        message = session.get(ChatMessage, message_id)
+        if message is not None and (message.meta or {}).get("pending"):
+            message.meta = {k: v for k, v in (message.meta or {}).items() if k not in ("pending", "undelivered")}
+            facts = classify([], with_expert=True)
+            record_turn(session, conversation_id=message.conversation_id, text=message.text, facts=facts)
 
 
 def set_pending(db: Database, message_id: int, pending: bool) -> None:
@@ -376,7 +389,7 @@ async def send(request: web.Request) -> web.Response:
     user_id = stored_user[0].id
     desk = request.app.get(keys.DESK)
     if desk is not None and await asyncio.to_thread(desk.route_user_message, conversation, display):
-        await asyncio.to_thread(set_pending, db, user_id, False)
+        await asyncio.to_thread(mark_with_expert, db, user_id)
         return reply(SendResponse(messages=stored_user, waiting_for_expert=True))
     board = request.app[keys.METRICS]
     started = time.perf_counter()
@@ -402,13 +415,28 @@ async def send(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/chat/feedback")
-@operation("对一条回答点赞或点踩（不保存个人信息）", Ok, body=FeedbackRequest, errors=(429,))
+@operation(
+    "对一条回答点赞或点踩，点踩时可选原因（不保存个人信息）",
+    Ok,
+    body=FeedbackRequest,
+    errors=(404, 429),
+    description="只能评价本会话中机器人给出的回答；回答所用的索引版本和所列依据由服务器按保存的回答记录。",
+)
 async def feedback(request: web.Request) -> web.Response:
-    """👍 / 👎 on one answer (no personal data is stored with it)."""
+    """👍 / 👎 on one answer of this conversation, tied server-side to its index version and sources."""
     if not await request.app[keys.CHAT_LIMITER].allow("fb:" + client_key(request)):
         raise ApiError(429)
     data = await read_body(request, FeedbackRequest)
-    await asyncio.to_thread(
-        record_feedback, request.app[keys.DB], data.session, data.answer_id, data.rating, data.comment, limit=1000
+    found = await asyncio.to_thread(
+        rate_answer,
+        request.app[keys.DB],
+        data.session,
+        data.answer_id,
+        data.rating,
+        data.reason,
+        data.comment,
+        limit=1000,
     )
+    if not found:
+        raise ApiError(404, "没有找到这条回答，请刷新页面后再评价")
     return reply(Ok())

@@ -13,12 +13,14 @@ version, a refresh job) declare the fields clients use and allow the rest.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from consult.feedback import Reason
 from core.messages import BotMeta
 from core.vocabulary import IpType, Kind
 from desk.accounts import MIN_PASSWORD_CHARS, USERNAME_PATTERN
@@ -145,6 +147,12 @@ class FeedbackRequest(Request):
     session: SessionId
     answer_id: str = Field(pattern=r"^[0-9a-f]{32}$", title="回答编号")
     rating: Literal[1, -1] = Field(title="评价", description="1 有帮助，-1 没帮助")
+    reason: Reason | None = Field(
+        default=None,
+        title="没帮助的原因",
+        description="可不选：off_point 没答到点上，wrong_basis 依据不对，too_general 太笼统，other 其他；"
+        "只随“没帮助”保存。再次提交同一回答的评价会更新原评价",
+    )
     comment: str | None = Field(default=None, title="意见", description="超过 1000 字的部分不保存；个人信息会被遮盖")
 
 
@@ -502,3 +510,48 @@ class RejectRequest(Request):
 
 #: Models that only appear inside ``meta`` (documented so widget authors can rely on them).
 EXTRA_SCHEMAS: tuple[Any, ...] = (BotMeta,)
+
+
+# ---------------------------------------------------------------- analytics (admin)
+
+
+class AnalyticsQuery(Request):
+    from_: Annotated[dt.date | None, Blank] = Field(
+        default=None,
+        alias="from",
+        ge=dt.date(2000, 1, 1),
+        le=dt.date(2099, 12, 31),
+        title="开始日期",
+        description="YYYY-MM-DD（北京时间）；空为结束日期前 29 天",
+    )
+    to: Annotated[dt.date | None, Blank] = Field(
+        default=None,
+        ge=dt.date(2000, 1, 1),
+        le=dt.date(2099, 12, 31),
+        title="结束日期",
+        description="YYYY-MM-DD；空为今天",
+    )
+
+
+class ReportQuery(Request):
+    month: Annotated[str | None, Blank] = Field(
+        default=None, pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$", title="月份", description="YYYY-MM；与年份都空时为本月"
+    )
+    year: Annotated[int | None, Blank] = Field(default=None, ge=2000, le=2099, title="年份", description="整年的数字")
+
+
+class ClusterDraftRequest(Request):
+    """The analytics records a cluster's draft is made from (the central question first)."""
+
+    question_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(
+        min_length=1,
+        max_length=8,
+        title="问题记录编号",
+        description="聚类中的 draft_ids：第一条作为问题，其余作为其他问法",
+    )
+
+
+class ClusterDraftResponse(Response):
+    ok: Literal[True] = True
+    draft: int
+    review_url: str

@@ -11,6 +11,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from core.vocabulary import IP_TYPE_LABELS, REGIONS
+from desk.analytics.retention import purge_analytics_text
 from desk.retention import purge_personal_data
 from desk.service import RESOLUTIONS, Actor, Desk
 from gateway import keys
@@ -222,6 +223,7 @@ async def retention(app: web.Application) -> AsyncIterator[None]:
             settings.privacy.retention_days,
             tracker_url=settings.tracker_store_url,
         )
+        await asyncio.to_thread(purge_analytics_text, app[keys.DB], settings.privacy.retention_days)
 
     async with every(settings.privacy.purge_every_hours * 3600, "retention purge", purge):
         yield

@@ -8,11 +8,14 @@ the action server; a search while it restarts is a 503 with a Chinese message.
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import threading
 from typing import Any
 from urllib.parse import urlencode
+
+import numpy as np
 
 from core.errors import Unavailable, WeiyuanError
 from core.secrets import service_token
@@ -29,6 +32,8 @@ from index.store import VersionStore
 #: A search takes ~50 ms; this much means the action server is stuck, not busy.
 TIMEOUT_SECONDS = 15.0
 UNAVAILABLE = "检索服务正在启动或重启，请稍后再试"
+#: Texts per ``/lookup/vectors`` call (the action server's limit).
+VECTOR_BATCH = 256
 
 
 class RemoteLookup(PublishedVersion):
@@ -45,12 +50,14 @@ class RemoteLookup(PublishedVersion):
             self._local.connection = connection
         return connection
 
-    def _call(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
+    def _call(self, path: str, params: dict[str, Any], send: dict[str, Any] | None = None) -> dict[str, Any]:
         query = urlencode({"token": self.token, **{k: v for k, v in params.items() if v is not None}})
+        payload = None if send is None else json.dumps(send, ensure_ascii=False).encode("utf-8")
+        headers = {} if payload is None else {"Content-Type": "application/json"}
         for attempt in (1, 2):  # a kept-alive connection the server closed is retried once, fresh
             connection = self._connection()
             try:
-                connection.request("GET", f"{path}?{query}")
+                connection.request("GET" if payload is None else "POST", f"{path}?{query}", payload, headers)
                 response = connection.getresponse()
                 body = response.read()
                 break
@@ -84,3 +91,12 @@ class RemoteLookup(PublishedVersion):
 
     def article(self, law: str, article: str) -> Chunk | None:
         return chunk_from_wire(self._call("/lookup/chunk", {"law": law, "article": article}))
+
+    def message_vectors(self, texts: list[str]) -> np.ndarray:
+        """The action server's query vectors for ``texts`` (one row each), in calls of at most 256."""
+        rows = []
+        for start in range(0, len(texts), VECTOR_BATCH):
+            data = self._call("/lookup/vectors", {}, {"texts": texts[start : start + VECTOR_BATCH]})
+            flat = np.frombuffer(base64.b64decode(data["vectors"]), dtype="<f4")
+            rows.append(flat.reshape(int(data["count"]), int(data["dim"])).astype(np.float32))
+        return np.concatenate(rows) if rows else np.zeros((0, 0), np.float32)

@@ -4,6 +4,6 @@
 # the web gateway on embedded defaults (SQLite, local index files) and print the URLs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh app rasa
+scripts/setup.sh app rasa assets
 .venv/bin/weiyuan index refresh
 exec .venv/bin/weiyuan serve

@@ -3,6 +3,7 @@
 #   scripts/setup.sh app      the Python 3.11 venv (.venv) and the embedding model
 #   scripts/setup.sh rasa     the Python 3.10 venv for Rasa (.venv-rasa)
 #   scripts/setup.sh browser  Debian chromium for the browser tests
+#   scripts/setup.sh assets   the browser libraries the gateway serves (ECharts), from npm
 # Each venv is rebuilt only when its lock file changes (hash kept in .venv*/.weiyuan-lock).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,11 +59,29 @@ setup_browser() {
   $SUDO apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei >/dev/null
 }
 
+setup_assets() {
+  # ECharts for the analytics dashboard, served by the gateway itself (no CDN). `npm ci` installs
+  # exactly gateway/assets/package-lock.json and checks every tarball against its sha512 integrity.
+  local dir=gateway/assets want
+  want=$(lock_hash "$dir/package-lock.json")
+  if [ -f "$dir/node_modules/.weiyuan-lock" ] && [ "$(cat "$dir/node_modules/.weiyuan-lock")" = "$want" ]; then
+    return 0
+  fi
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "npm not found: the analytics charts will show as tables until Node.js/npm is installed and this runs again" >&2
+    return 0
+  fi
+  echo "==> installing the gateway's browser libraries (npm ci)"
+  npm ci --prefix "$dir" --ignore-scripts --no-audit --no-fund --loglevel=error
+  echo "$want" > "$dir/node_modules/.weiyuan-lock"
+}
+
 for part in "${@:-app}"; do
   case "$part" in
     app) setup_app ;;
     rasa) setup_rasa ;;
     browser) setup_browser ;;
+    assets) setup_assets ;;
     *) echo "unknown part: $part" >&2; exit 2 ;;
   esac
 done

@@ -4,7 +4,7 @@
 # the action server, the gateway, headless chromium, and the local PostgreSQL/Redis.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh app rasa browser
+scripts/setup.sh app rasa browser assets
 echo "==> ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

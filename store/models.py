@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -57,6 +57,9 @@ class Ticket(Base):
     resolution: Mapped[str | None] = mapped_column(String(32))
     reroutes: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[str | None] = mapped_column(String(64))
+    #: "enterprise" or "individual" for applications (migration 0005): kept after retention clears the
+    #: company name, for the centre's yearly "SMEs served" figure
+    applicant: Mapped[str | None] = mapped_column(String(16), default=None)
 
     messages: Mapped[list[TicketMessage]] = relationship(
         back_populates="ticket", order_by="TicketMessage.id", cascade="all, delete-orphan"
@@ -91,6 +94,12 @@ class Feedback(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: what was wrong with a 👎'd answer (off_point | wrong_basis | too_general | other), optional (0006)
+    reason: Mapped[str | None] = mapped_column(String(16))
+    #: the index version the rated answer came from, read from the stored answer (never from the client)
+    index_version: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: ids of the sources the rated answer showed (``entry/…``, ``policy/…/第十一条``), from the stored answer
+    sources: Mapped[list[str] | None] = mapped_column(JSON, default=list)
 
 
 class AuditEntry(Base):
@@ -169,3 +178,38 @@ class KnowledgeDraft(Base):
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     entry_id: Mapped[str | None] = mapped_column(String(80))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class TurnRecord(Base):
+    """One user message of a widget conversation and what the bot did with it (migration 0005).
+
+    The analytics dashboard counts these rows.  The figures (day, outcome, tier, confidence, IP
+    type, service, region, channel) carry nothing personal and stay for the yearly statistics;
+    ``text`` (already redacted) and ``conversation_id`` are cleared after ``privacy.retention_days``.
+    """
+
+    __tablename__ = "analytics_turns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    #: the calendar day in China time (reports are by local day)
+    day: Mapped[dt.date] = mapped_column(Date, index=True)
+    conversation_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    #: the first user message of its conversation (conversations are counted on the day they start)
+    opens_conversation: Mapped[bool] = mapped_column(Boolean, default=False)
+    channel: Mapped[str] = mapped_column(String(16), default="widget")
+    #: answer | clarify | handoff | out_of_scope | form | info | silent | expert | other
+    outcome: Mapped[str] = mapped_column(String(16))
+    tier: Mapped[str | None] = mapped_column(String(16))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    ip_type: Mapped[str | None] = mapped_column(String(32))
+    service: Mapped[str | None] = mapped_column(String(40))
+    region: Mapped[str | None] = mapped_column(String(32))
+    #: a new hand-over ticket was opened in this turn
+    handed_over: Mapped[bool] = mapped_column(Boolean, default=False)
+    bot_messages: Mapped[int] = mapped_column(Integer, default=0)
+    #: joins 👍/👎 (``Feedback.message_ref``) to the answer's tier and the index version it came from
+    answer_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    index_version: Mapped[str | None] = mapped_column(String(64))
+    #: what the user wrote, redacted (core.redact) and cut to 500 characters; cleared after retention
+    text: Mapped[str | None] = mapped_column(Text)

@@ -141,6 +141,11 @@ CHECKED_BEYOND_THE_SCHEMA = {
     "PUT /api/admin/knowledge/file",  # the content must keep the whole corpus valid
     "POST /api/desk/hotline",  # at least 5 characters after trimming, a valid phone if one is given
     "POST /api/desk/tickets/{number}/{action}",  # reply and note need text, close needs a resolution
+    "GET /api/admin/analytics",  # dates from 2000 to 2099, the start not after the end, at most 400 days
+    "GET /api/admin/analytics/export.csv",  # the same range
+    "GET /api/admin/analytics/clusters",  # the same range
+    "POST /api/admin/analytics/clusters/draft",  # the question records must exist and still have their text
+    "POST /api/chat/feedback",  # only an answer the bot gave in that conversation can be rated
 }
 TRACE = re.compile(r"Traceback \(most recent call last\)|File \"[^\"]+\.py\", line \d+")
 

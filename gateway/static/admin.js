@@ -13,6 +13,8 @@
       if (b.dataset.tab === "drafts") loadDrafts();
     });
   });
+  // a link to /admin#drafts (e.g. from a cluster on the analytics page) opens the drafts to review
+  if (location.hash === "#drafts") document.querySelector('.tabs button[data-tab="drafts"]').click();
 
   // ---- index ----------------------------------------------------------------
   function loadIndex() {

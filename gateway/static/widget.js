@@ -52,6 +52,10 @@
     ".rate{margin-top:6px;display:flex;gap:6px;align-items:center;font-size:12px;color:#667085}",
     ".rate button{border:1px solid #e4e7ec;background:#fff;border-radius:10px;padding:1px 8px;cursor:pointer}",
     ".rate button.on{border-color:" + cfg.color + ";background:#fef3f2}",
+    ".why{margin-top:8px;padding-top:6px;border-top:1px dashed #e4e7ec;font-size:12px;color:#475467}",
+    ".why .btns{margin-top:4px}.why .btns button.on{background:" + cfg.color + ";color:#fff}",
+    ".why .to-human{margin-top:6px;border:0;background:" + cfg.color + ";color:#fff;border-radius:14px;padding:4px 12px;font-size:13px;cursor:pointer}",
+    ".why .to-human:disabled{opacity:.5}",
     ".typing{align-self:flex-start;color:#667085;font-size:13px;padding:4px 10px}",
     ".typing i{display:inline-block;width:6px;height:6px;margin:0 1px;border-radius:50%;background:#98a2b3;animation:b 1s infinite}",
     ".typing i:nth-child(2){animation-delay:.2s}.typing i:nth-child(3){animation-delay:.4s}",
@@ -158,12 +162,18 @@
       if (cites.childNodes.length) box.appendChild(cites);
       var rate = el("div", "rate");
       rate.appendChild(el("span", null, "这个回答："));
+      var why = null;  // after a 👎: what was wrong (optional) and the way to a person
       [[1, "有帮助"], [-1, "没帮助"]].forEach(function (pair) {
         var b = el("button", null, pair[1]);
         b.type = "button";
         b.addEventListener("click", function () {
           api("/api/chat/feedback", { session: state.session, answer_id: meta.answer_id, rating: pair[0] })
-            .then(function () { Array.prototype.forEach.call(rate.querySelectorAll("button"), function (x) { x.classList.remove("on"); }); b.classList.add("on"); })
+            .then(function () {
+              Array.prototype.forEach.call(rate.querySelectorAll("button"), function (x) { x.classList.remove("on"); });
+              b.classList.add("on");
+              if (why) { why.remove(); why = null; }
+              if (pair[0] < 0) { why = reasonBox(meta.answer_id); box.appendChild(why); scroll(); }
+            })
             .catch(function (e) { showError(e.message); });
         });
         rate.appendChild(b);
@@ -182,6 +192,37 @@
       box.appendChild(btns);
     }
     log.appendChild(box);
+  }
+
+  var REASONS = [["off_point", "没答到点上"], ["wrong_basis", "依据不对"], ["too_general", "太笼统"], ["other", "其他"]];
+
+  // The one optional question after a 👎, and the existing hand-over (the same /request_human as the 转人工 button).
+  function reasonBox(answerId) {
+    var wrap = el("div", "why");
+    var ask = el("div", "why-q", "哪里不满意？（可不选）");
+    wrap.appendChild(ask);
+    var choices = el("div", "btns");
+    REASONS.forEach(function (pair) {
+      var b = el("button", "reason", pair[1]);
+      b.type = "button";
+      b.setAttribute("data-reason", pair[0]);
+      b.addEventListener("click", function () {
+        api("/api/chat/feedback", { session: state.session, answer_id: answerId, rating: -1, reason: pair[0] })
+          .then(function () {
+            Array.prototype.forEach.call(choices.querySelectorAll("button"), function (x) { x.classList.remove("on"); });
+            b.classList.add("on");
+            ask.textContent = "谢谢，已记录。需要的话可以请人工专家继续帮您：";
+          })
+          .catch(function (e) { showError(e.message); });
+      });
+      choices.appendChild(b);
+    });
+    wrap.appendChild(choices);
+    var human = el("button", "to-human", "转人工专家");
+    human.type = "button";
+    human.addEventListener("click", function () { if (state.busy) return; human.disabled = true; send("/request_human", "转人工专家"); });
+    wrap.appendChild(human);
+    return wrap;
   }
 
   var typing = el("div", "typing");
