@@ -35,6 +35,7 @@ def serve() -> None:
   热线坐席检索      {base}/agent
   专家工作台        {base}/desk
   管理后台          {base}/admin
+  统计分析          {base}/admin/analytics
   API 文档          {base}/api/docs
   日志目录          {settings.data_dir / "logs"}
 按 Ctrl-C 停止。""")
