@@ -131,3 +131,19 @@ def test_without_the_chart_library_the_page_says_so_and_shows_tables(page: Any, 
     assert page.locator("canvas").count() == 0
     table = page.locator("#panel-activity details[open] table")
     assert table.count() == 1 and "2026-03-02" in table.inner_text()
+
+
+def test_a_slow_answer_for_an_earlier_range_does_not_replace_the_chosen_one(page: Any, base: str, traffic: str) -> None:  # noqa: F811
+    """An admin who changes the range before the last one came back sees the range they chose last."""
+    held: list[Any] = []
+    page.route("**/api/admin/analytics?from=2026-02-*", lambda route: held.append(route))  # answered later
+    login(page, base, "admin")
+    page.goto(f"{base}/admin/analytics?from=2026-02-01&to=2026-03-03")
+    until(lambda: len(held) == 1)
+    page.fill("#from", "2026-03-01")
+    page.click("#range button[type=submit]")
+    until(lambda: page.get_attribute("#panels", "data-range") == "2026-03-01/2026-03-03")
+    held[0].continue_()  # the earlier, wider range answers last
+    page.wait_for_timeout(1500)
+    assert page.get_attribute("#panels", "data-range") == "2026-03-01/2026-03-03"
+    assert chart_sum(page, "per_day") == MARCH_SUM

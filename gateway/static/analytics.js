@@ -113,6 +113,8 @@
     $("report-year").textContent = to.slice(0, 4) + " 年度数字";
   }
 
+  var latest = 0;
+
   function load() {
     var from = $("from").value, to = $("to").value;
     if (!from || !to) { $("status").textContent = "请选择开始和结束日期"; return; }
@@ -120,11 +122,13 @@
     links(from, to);
     history.replaceState(null, "", "?from=" + from + "&to=" + to);
     document.dispatchEvent(new CustomEvent("analytics:range", { detail: { from: from, to: to } }));  // clusters.js
+    var request = ++latest;  // a slower answer to an earlier range must not overwrite this one
     wy.get("/api/admin/analytics?from=" + encodeURIComponent(from) + "&to=" + encodeURIComponent(to)).then(function (data) {
+      if (request !== latest) return;
       render(data);
       $("panels").setAttribute("data-range", data.start + "/" + data.end);
       $("status").textContent = data.start + " 至 " + data.end + " · 生成于 " + data.generated_at.slice(0, 16).replace("T", " ") + " UTC";
-    }).catch(function (e) { $("status").textContent = "统计失败：" + e.message; });
+    }).catch(function (e) { if (request === latest) $("status").textContent = "统计失败：" + e.message; });
   }
 
   $("range").addEventListener("submit", function (e) { e.preventDefault(); load(); });
