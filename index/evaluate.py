@@ -284,17 +284,17 @@ def calibrate(
     model.domain_threshold = max(domain_threshold(oof[outside]), domain_threshold(fitted[outside]))
     model.model_fingerprint = retriever.loaded().fingerprint
     report: dict[str, Any] = {
-        "dev": _report(dev, y, oof, threshold),
-        "dev_probable": _report(dev, shown, oof, probable),
+        "dev": threshold_report(dev, y, oof, threshold),
+        "dev_probable": threshold_report(dev, shown, oof, probable),
         "features": list(FEATURES),
         "coefficients": dict(zip(FEATURES, [round(c, 3) for c in model.coef], strict=True)),
     }
     if test:
         test_rows, test_labels, test_results = calibration_rows(search, test)
         scores = np.array([model.confidence(r) for r in test_rows])
-        report["test"] = _report(test, np.asarray(test_labels), scores, threshold)
+        report["test"] = threshold_report(test, np.asarray(test_labels), scores, threshold)
         test_shown = np.array([shown_relevant(q, r) for q, r in zip(test, test_results, strict=True)])
-        report["test_probable"] = _report(test, test_shown, scores, probable)
+        report["test_probable"] = threshold_report(test, test_shown, scores, probable)
     model.metrics = {
         "dev_auroc_cv": report["dev"]["auroc"],
         "test_auroc": report.get("test", {}).get("auroc"),
@@ -311,7 +311,10 @@ def calibrate(
     return model, report
 
 
-def _report(questions: list[Question], labels: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, Any]:
+def threshold_report(
+    questions: list[Question], labels: np.ndarray, scores: np.ndarray, threshold: float
+) -> dict[str, Any]:
+    """Precision, coverage and AUROC of one threshold over scored questions (and a small trade-off table)."""
     answered = scores >= threshold
     in_domain = np.array([q.in_domain for q in questions])
     by_ood: dict[str, dict[str, float]] = {}

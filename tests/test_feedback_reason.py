@@ -272,3 +272,24 @@ def test_retention_removes_the_free_text_and_keeps_the_reason_version_and_source
     assert (row.rating, row.reason, row.index_version) == (-1, "other", "v1") and len(row.sources or []) == 2
     # the conversation is gone, so its answers can no longer be rated
     assert not rate_answer(db, "w-a", ANSWER, 1)
+
+
+def test_what_users_wrote_after_a_thumbs_down_shows_redacted_newest_first_and_leaves_with_retention(
+    db: Database,
+) -> None:
+    store_answer(db, "w-a", ANSWER, version="v1")
+    assert rate_answer(db, "w-a", ANSWER, -1, "other", "没说清楚要多少钱，电话 13812345678")
+    store_answer(db, "w-b", "b" * 32, version="v2")
+    assert rate_answer(db, "w-b", "b" * 32, -1, "other", "<script>x</script> 依据是旧法")
+    store_answer(db, "w-c", "c" * 32, version="v2")
+    assert rate_answer(db, "w-c", "c" * 32, 1, None, "很好")  # a 👍 remark is not a complaint
+    with db.session() as session:
+        for n, row in enumerate(session.query(Feedback).order_by(Feedback.id)):
+            row.created_at = DAY + dt.timedelta(minutes=n)
+    panel, _ = the_panel(db)
+    assert [q.text for q in panel.quotes] == ["<script>x</script> 依据是旧法", "没说清楚要多少钱，电话 [手机号]"]
+    assert panel.quotes[0].detail == "其他 · 索引版本 v2" and panel.quotes[0].day == dt.date(2026, 3, 2)
+    # the words are not figures: they stay out of the CSV
+    assert "依据是旧法" not in dashboard_csv(the_panel(db)[1])
+    purge_personal_data(db, 180, now=dt.datetime.now(UTC) + dt.timedelta(days=181))
+    assert the_panel(db)[0].quotes == []

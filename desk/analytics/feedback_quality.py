@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from desk.analytics.figures import Chart, Kpi, Panel, Series, Table
+from desk.analytics.figures import Chart, Kpi, Panel, Quote, Series, Table
+from desk.analytics.period import local_day
 from store.models import Feedback, TurnRecord
 
 if TYPE_CHECKING:  # the builder's argument type only (panels.py imports this module)
@@ -25,6 +26,8 @@ REASONS = {"off_point": "没答到点上", "wrong_basis": "依据不对", "too_g
 NO_REASON = "未选原因"
 NO_VERSION = "未记录"
 TOP_SOURCES = 10
+#: the latest 👎 remarks shown under the panel
+QUOTES = 20
 VERSION_HEADERS = ["索引版本", "👍 有帮助", "👎 没帮助", "好评率（%）", *REASONS.values(), NO_REASON]
 
 
@@ -75,6 +78,26 @@ def feedback_quality(source: Source) -> Panel:
     given = downs - reasons[NO_REASON]
     categories = [*REASONS.values(), NO_REASON]
     worst = sorted(down_sources.items(), key=lambda item: (-item[1], item[0]))[:TOP_SOURCES]
+    remarks = source.session.execute(
+        select(Feedback.created_at, Feedback.comment, Feedback.reason, Feedback.index_version)
+        .where(
+            Feedback.created_at >= source.period.utc_start,
+            Feedback.created_at < source.period.utc_end,
+            Feedback.rating == -1,
+            Feedback.comment.is_not(None),
+        )
+        .order_by(Feedback.created_at.desc(), Feedback.id.desc())
+        .limit(QUOTES)
+    ).all()
+    quotes = [
+        Quote(
+            day=local_day(when),
+            text=str(comment),
+            detail=f"{REASONS.get(reason or '', NO_REASON)} · 索引版本 {version or NO_VERSION}",
+        )
+        for when, comment, reason, version in remarks
+        if str(comment or "").strip()
+    ]
     return Panel(
         id="feedback_quality",
         title="差评原因与知识版本",
@@ -131,6 +154,8 @@ def feedback_quality(source: Source) -> Panel:
                 for v in versions
             ],
         ),
+        quotes_title=f"用户在👎后写下的意见（最近 {QUOTES} 条，已遮盖个人信息）",
+        quotes=quotes,
         note="索引版本和依据按用户当时看到的回答记录（由服务器保存，不取自浏览器）；"
         "版本按首次收到评价的先后排列，比较相邻版本的好评率可判断一次知识更新是否有帮助。",
     )

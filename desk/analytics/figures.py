@@ -46,6 +46,14 @@ class Table(_Model):
     rows: list[list[str | Number]]
 
 
+class Quote(_Model):
+    """A user's own words (already redacted; cleared after the retention period), shown as text."""
+
+    day: dt.date
+    text: str
+    detail: str | None = None
+
+
 class Panel(_Model):
     """One section of the dashboard."""
 
@@ -54,6 +62,9 @@ class Panel(_Model):
     kpis: list[Kpi] = []
     charts: list[Chart] = []
     table: Table | None = None
+    #: free-text remarks (not in the CSV: they are words, not figures)
+    quotes_title: str | None = None
+    quotes: list[Quote] = []
     note: str | None = None
 
 

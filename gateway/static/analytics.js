@@ -98,6 +98,13 @@
       });
       if (panel.charts.length) block.appendChild(grid);
       if (panel.table) block.appendChild(tableOf(panel.table));
+      if (panel.quotes_title) {
+        block.appendChild(wy.el("h3", { text: panel.quotes_title }));
+        if (!panel.quotes.length) block.appendChild(wy.el("p", { class: "muted", text: "这段时间没有。" }));
+        else block.appendChild(wy.el("ul", { class: "quotes" }, panel.quotes.map(function (q) {
+          return wy.el("li", {}, [wy.el("q", { text: q.text }), wy.el("small", { class: "muted", text: " " + q.day + (q.detail ? " · " + q.detail : "") })]);
+        })));
+      }
       if (panel.note) block.appendChild(wy.el("p", { class: "muted", text: "注：" + panel.note }));
       root.appendChild(block);
     });

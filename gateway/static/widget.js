@@ -56,6 +56,10 @@
     ".why .btns{margin-top:4px}.why .btns button.on{background:" + cfg.color + ";color:#fff}",
     ".why .to-human{margin-top:6px;border:0;background:" + cfg.color + ";color:#fff;border-radius:14px;padding:4px 12px;font-size:13px;cursor:pointer}",
     ".why .to-human:disabled{opacity:.5}",
+    ".why-other{display:flex;gap:6px;margin-top:6px}.why-other[hidden]{display:none}",
+    ".why-other input{flex:1;min-width:0;border:1px solid #d0d5dd;border-radius:6px;padding:4px 6px;font-size:13px}",
+    ".why-other button{border:0;background:" + cfg.color + ";color:#fff;border-radius:6px;padding:4px 10px;font-size:13px;cursor:pointer}",
+    ".why-other button:disabled{opacity:.5}",
     ".typing{align-self:flex-start;color:#667085;font-size:13px;padding:4px 10px}",
     ".typing i{display:inline-block;width:6px;height:6px;margin:0 1px;border-radius:50%;background:#98a2b3;animation:b 1s infinite}",
     ".typing i:nth-child(2){animation-delay:.2s}.typing i:nth-child(3){animation-delay:.4s}",
@@ -212,12 +216,35 @@
             Array.prototype.forEach.call(choices.querySelectorAll("button"), function (x) { x.classList.remove("on"); });
             b.classList.add("on");
             ask.textContent = "谢谢，已记录。需要的话可以请人工专家继续帮您：";
+            other.hidden = pair[0] !== "other";
+            if (!other.hidden) note.focus();
           })
           .catch(function (e) { showError(e.message); });
       });
       choices.appendChild(b);
     });
     wrap.appendChild(choices);
+    // "其他": one optional line saying what was wrong (stored redacted, cleared after the retention period)
+    var other = el("div", "why-other");
+    other.hidden = true;
+    var note = el("input");
+    note.type = "text";
+    note.maxLength = 200;
+    note.placeholder = "请简单说说哪里不对（可不填，请勿填写电话等个人信息）";
+    var submit = el("button", "why-send", "提交");
+    submit.type = "button";
+    submit.addEventListener("click", function () {
+      var text = note.value.trim();
+      if (!text) { note.focus(); return; }
+      submit.disabled = true;
+      api("/api/chat/feedback", { session: state.session, answer_id: answerId, rating: -1, reason: "other", comment: text })
+        .then(function () { other.replaceChildren(el("span", "why-done", "已收到您的意见，谢谢。")); })
+        .catch(function (e) { submit.disabled = false; showError(e.message); });
+    });
+    note.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); submit.click(); } });
+    other.appendChild(note);
+    other.appendChild(submit);
+    wrap.appendChild(other);
     var human = el("button", "to-human", "转人工专家");
     human.type = "button";
     human.addEventListener("click", function () { if (state.busy) return; human.disabled = true; send("/request_human", "转人工专家"); });

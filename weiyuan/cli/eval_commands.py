@@ -201,3 +201,39 @@ def eval_dialogue(
     command = f"weiyuan eval dialogue --split {split}" + (f" --set {which}" if which != "all" else "")
     report = write_results(settings.root / "results", split, turns, summary, command)
     console.print(report.read_text(encoding="utf-8"))
+
+
+@eval_app.command("all")
+def eval_all(
+    quick: Annotated[bool, typer.Option("--quick", help="每个评测只取一小部分（CI 用，几分钟）")] = False,
+    out: Annotated[str | None, typer.Option(help="报告目录（默认 results/reports）")] = None,
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="只运行这些部分：retrieval、rasa、dialogue、bench（可重复）")
+    ] = None,
+) -> None:
+    """运行全部评测（检索、置信度校准、NLU 与故事测试、真实对话、基准结果），写出带图表的日期报告并与上一份对比。"""
+    from pathlib import Path
+
+    from weiyuan.evalreport.run import SECTION_NAMES, run_all
+
+    settings = get_settings()
+    chosen = tuple(only or SECTION_NAMES)
+    unknown = [name for name in chosen if name not in SECTION_NAMES]
+    if unknown:
+        raise typer.BadParameter(
+            f"未知的部分 {', '.join(unknown)}，可选：{'、'.join(SECTION_NAMES)}", param_hint="--only"
+        )
+    out_dir = Path(out) if out else settings.root / "results" / "reports"
+    command = "weiyuan eval all" + (" --quick" if quick else "") + "".join(f" --only {n}" for n in (only or ()))
+    with console.status("评测中…") as status:
+        markdown, sections, complete = run_all(
+            settings, out_dir, quick, command, lambda step: status.update(f"评测中：{step}"), chosen
+        )
+    for section in sections:
+        mark = "[red]未完成[/red]" if section.skipped else "[green]完成[/green]"
+        console.print(
+            f"{mark} {section.title}" + (f"：{section.skipped}" if section.skipped else f"（{section.seconds:.0f} 秒）")
+        )
+    console.print(f"报告：{markdown}")
+    if not complete:
+        raise typer.Exit(1)
