@@ -23,7 +23,7 @@ from desk.analytics.clusters import (
 from gateway import keys
 from gateway.analytics import period_of
 from gateway.api import operation, read_body, read_query, reply
-from gateway.contracts import AnalyticsQuery, ClusterDraftRequest, ClusterDraftResponse
+from gateway.contracts import ClusterDraftRequest, ClusterDraftResponse, ClustersQuery
 from gateway.desk_routes import actor, desk_of
 from gateway.lookup_client import RemoteLookup
 from gateway.security import require
@@ -65,13 +65,14 @@ def _version(lookup: Lookup) -> str | None:
 @operation(
     "未答好的问题聚类：列出可能依据、转人工和 👎 的问题按语义分组（规模、趋势、脱敏示例、最接近的现有条目）",
     ClusterReport,
-    query=AnalyticsQuery,
+    query=ClustersQuery,
     errors=(503,),
     tag="admin",
 )
 @require("admin")
 async def clusters(request: web.Request) -> web.Response:
-    period = period_of(read_query(request, AnalyticsQuery))
+    query = read_query(request, ClustersQuery)
+    period = period_of(query)
     lookup: Lookup = request.app[keys.LOOKUP]
     report = await asyncio.to_thread(
         build_cluster_report,
@@ -80,6 +81,7 @@ async def clusters(request: web.Request) -> web.Response:
         lambda texts: message_vectors(lookup, texts),
         lambda text: nearest_entry(lookup, text),
         index_version=_version(lookup),
+        declined=query.declined,
     )
     return reply(report)
 

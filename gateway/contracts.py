@@ -533,6 +533,14 @@ class AnalyticsQuery(Request):
     )
 
 
+class ClustersQuery(AnalyticsQuery):
+    declined: bool = Field(
+        default=False,
+        title="含婉拒的问题",
+        description="true：把判为非知识产权而婉拒的问题也纳入聚类（领域判断可能有误，重复出现的婉拒值得一看）",
+    )
+
+
 class ReportQuery(Request):
     month: Annotated[str | None, Blank] = Field(
         default=None, pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$", title="月份", description="YYYY-MM；与年份都空时为本月"

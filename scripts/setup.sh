@@ -48,15 +48,17 @@ setup_rasa() {
 }
 
 setup_browser() {
-  # chromium for the browser tests; a CJK font so pages (and screenshots) show Chinese, not boxes
-  if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then
+  # chromium for the browser tests; a CJK font and an emoji font so pages (and screenshots) show
+  # Chinese and the 👍/👎 of the feedback, not boxes
+  if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] \
+    && [ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ]; then
     return 0
   fi
   echo "==> installing Debian chromium and a Chinese font for the browser tests"
   export DEBIAN_FRONTEND=noninteractive
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq >/dev/null
-  $SUDO apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei >/dev/null
+  $SUDO apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei fonts-noto-color-emoji >/dev/null
 }
 
 setup_assets() {

@@ -144,6 +144,7 @@ def answer(tier: str, answer_id: str, ip: str = "trademark") -> list[dict[str, A
 HASHING_THRESHOLD = 0.3
 HANDOFF = [{"role": "bot", "text": "转人工", "meta": {"type": "handoff", "ticket": "T-1"}}]
 CLARIFY = [{"role": "bot", "text": "请问", "meta": {"type": "clarify", "asks": "ip_type"}}]
+DECLINED = [{"role": "bot", "text": "不在服务范围内", "meta": {"type": "out_of_scope"}}]
 
 #: (conversation, day of April, hour UTC, text, replies): which rows are "unanswered" is known.
 ROWS: list[tuple[str, int, int, str, list[dict[str, Any]]]] = [
@@ -155,6 +156,7 @@ ROWS: list[tuple[str, int, int, str, list[dict[str, Any]]]] = [
     ("w-6", 9, 2, "专利侵权赔偿怎么计算", answer("probable", "p2" * 16, "patent")),  # in
     ("w-7", 9, 3, "专利侵权赔偿怎么计算呢 联系 13812345678", answer("probable", "p3" * 16, "patent")),  # in, redacted
     ("w-8", 20, 2, "商标被别人抢注了怎么办", answer("probable", "p4" * 16)),  # after the range: out
+    ("w-9", 6, 2, "奥运五环能印在产品包装上吗", DECLINED),  # declined as not IP: in only when asked for
 ]
 
 
@@ -192,6 +194,13 @@ def test_only_probable_handed_over_and_disliked_questions_with_text(db: Database
     with db.session() as session:
         newest, total = unanswered_questions(session, RANGE, limit=2)
     assert len(newest) == 2 and total == 5
+
+
+def test_questions_declined_as_not_ip_join_only_when_the_admin_asks(db: Database) -> None:
+    with db.session() as session:
+        questions, total = unanswered_questions(session, RANGE, declined=True)
+    assert total == 6
+    assert ("奥运五环能印在产品包装上吗", ("declined",)) in [(q.text, q.reasons) for q in questions]
 
 
 def test_rows_whose_text_was_cleared_after_retention_are_skipped(db: Database) -> None:

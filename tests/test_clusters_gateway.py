@@ -34,6 +34,8 @@ def seed(settings: Settings) -> None:
         (8, "专利侵权赔偿怎么计算", HANDOFF),
         (8, "著作权登记要多久", answer("confident", "c1" * 16, "copyright")),
         (8, "植物新品种权怎么申请", HANDOFF),
+        (8, "奥运五环能印在产品包装上吗", [{"role": "bot", "text": "不在范围内", "meta": {"type": "out_of_scope"}}]),
+        (9, "奥运五环能印在产品包装上吗", [{"role": "bot", "text": "不在范围内", "meta": {"type": "out_of_scope"}}]),
     ]
     with Database(settings.database_url).session() as session:
         for n, (day, text, replies) in enumerate(rows):
@@ -93,6 +95,12 @@ async def test_an_admin_turns_a_cluster_into_a_draft_to_review(client: TestClien
     assert refused.status == 400 and "请先撰写回答" in (await refused.json())["error"]["message"]
     again = await (await client.get(CLUSTERS)).json()
     assert [c["draft_id"] for c in again["clusters"]] == [body["draft"], None]
+
+    # declined as not IP: only when the admin asks for them, as a cluster of their own
+    declined = await (await client.get(CLUSTERS + "&declined=true")).json()
+    assert declined["declined"] is True and declined["questions"] == 8
+    assert {"declined": 2} in [c["reasons"] for c in declined["clusters"]]
+    assert (await client.get(CLUSTERS + "&declined=maybe")).status == 400
 
     gone = await client.post(DRAFT, json={"question_ids": [987654]}, headers=headers)
     assert gone.status == 404 and "超过保存期限" in (await gone.json())["error"]["message"]

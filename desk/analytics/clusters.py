@@ -2,7 +2,9 @@
 
 The questions are the widget messages the bot answered only on the probable tier, handed to an
 expert, or whose answer got a 👎 (:func:`unanswered_questions`, redacted text only; rows whose text
-was cleared after the retention time are skipped).  :func:`cluster_questions` is a pure function
+was cleared after the retention time are skipped).  On request, the messages it declined as not
+about IP join them: the domain model can be wrong (an IP topic no entry covers looks foreign to
+it), and a repeated declined question is how an admin finds that out.  :func:`cluster_questions` is a pure function
 (vectors in, clusters out): scikit-learn's agglomerative clustering with average linkage under a
 cosine distance threshold, which needs no number of clusters and has no randomness, so the same
 questions always give the same groups.  The vectors come from the caller (the gateway asks the
@@ -28,9 +30,14 @@ from desk.analytics.period import Period
 from store.db import Database
 from store.models import Feedback, KnowledgeDraft, TurnRecord, utcnow
 
-Reason = Literal["probable", "handoff", "disliked"]
+Reason = Literal["probable", "handoff", "disliked", "declined"]
 Trend = Literal["up", "down", "flat"]
-REASON_LABELS: dict[str, str] = {"probable": "列出可能相关依据", "handoff": "转人工", "disliked": "👎 没帮助"}
+REASON_LABELS: dict[str, str] = {
+    "probable": "列出可能相关依据",
+    "handoff": "转人工",
+    "disliked": "👎 没帮助",
+    "declined": "判为非知识产权问题而婉拒",
+}
 #: Average-linkage cosine distance under which questions are one topic.  multilingual-e5 puts
 #: paraphrases of one question at similarity 0.92–0.98 and different IP questions at 0.85–0.91
 #: (13 hand-written questions in 5 topics: 0.08 splits them exactly; 0.10 merges 外观设计 into 专利侵权).
@@ -88,6 +95,8 @@ class ClusterReport(_Model):
     start: dt.date
     end: dt.date
     generated_at: dt.datetime
+    #: whether questions declined as not about IP were included
+    declined: bool = False
     #: unanswered questions with text in the range, and how many of them were clustered
     questions: int
     considered: int
@@ -106,9 +115,22 @@ class Question:
     reasons: tuple[str, ...]
 
 
-def unanswered_questions(session: Session, period: Period, limit: int = MAX_QUESTIONS) -> tuple[list[Question], int]:
-    """Probable-tier, handed-over and 👎'd questions of the range that still have text (newest first) and their total."""
+def unanswered_questions(
+    session: Session, period: Period, limit: int = MAX_QUESTIONS, *, declined: bool = False
+) -> tuple[list[Question], int]:
+    """Probable-tier, handed-over and 👎'd questions of the range that still have text (newest first) and their total.
+
+    ``declined``: also the messages declined as not about IP.
+    """
     disliked = select(Feedback.message_ref).where(Feedback.rating == -1, Feedback.message_ref.is_not(None))
+    wanted = [
+        (TurnRecord.outcome == "answer") & (TurnRecord.tier == "probable"),
+        TurnRecord.outcome == "handoff",
+        TurnRecord.handed_over.is_(True),
+        TurnRecord.answer_id.in_(disliked),
+    ]
+    if declined:
+        wanted.append(TurnRecord.outcome == "out_of_scope")
     rows = session.execute(
         select(TurnRecord, TurnRecord.answer_id.in_(disliked))
         .where(
@@ -116,12 +138,7 @@ def unanswered_questions(session: Session, period: Period, limit: int = MAX_QUES
             TurnRecord.day <= period.end,
             TurnRecord.text.is_not(None),
             TurnRecord.text != "",
-            or_(
-                (TurnRecord.outcome == "answer") & (TurnRecord.tier == "probable"),
-                TurnRecord.outcome == "handoff",
-                TurnRecord.handed_over.is_(True),
-                TurnRecord.answer_id.in_(disliked),
-            ),
+            or_(*wanted),
         )
         .order_by(TurnRecord.created_at.desc(), TurnRecord.id.desc())
     ).all()
@@ -134,6 +151,8 @@ def unanswered_questions(session: Session, period: Period, limit: int = MAX_QUES
             reasons.append("handoff")
         if was_disliked:
             reasons.append("disliked")
+        if record.outcome == "out_of_scope":
+            reasons.append("declined")
         questions.append(Question(record.id, str(record.text), record.day, record.ip_type, tuple(reasons)))
     return questions, len(rows)
 
@@ -277,10 +296,11 @@ def build_cluster_report(
     index_version: str | None = None,
     now: dt.datetime | None = None,
     threshold: float = DISTANCE_THRESHOLD,
+    declined: bool = False,
 ) -> ClusterReport:
     """The clusters of a range, computed on demand: nothing is stored beyond the analytics records."""
     with db.session() as session:
-        questions, total = unanswered_questions(session, period)
+        questions, total = unanswered_questions(session, period, declined=declined)
     clusters: list[Cluster] = []
     if len(questions) >= MIN_SIZE:
         vectors = embed([q.text for q in questions])
@@ -298,6 +318,7 @@ def build_cluster_report(
         start=period.start,
         end=period.end,
         generated_at=now or utcnow(),
+        declined=declined,
         questions=total,
         considered=len(questions),
         clustered=sum(c.size for c in clusters),

@@ -5,8 +5,22 @@
   var root = document.getElementById("clusters");
   if (!root) return;
   var TREND = { up: "↑ 上升", down: "↓ 下降", flat: "→ 持平" };
-  var REASON = { probable: "列出可能相关依据", handoff: "转人工", disliked: "👎 没帮助" };
+  var REASON = { probable: "列出可能相关依据", handoff: "转人工", disliked: "👎 没帮助", declined: "判为非知识产权而婉拒" };
   var seq = 0;
+  var range = null;
+  var withDeclined = false;
+
+  // the domain model can be wrong: repeated declined questions may be an IP topic no entry covers
+  function declinedToggle() {
+    var box = wy.el("input", { type: "checkbox", id: "clusters-declined" });
+    box.checked = withDeclined;
+    box.addEventListener("change", function () { withDeclined = box.checked; if (range) load(range.from, range.to); });
+    return wy.el("label", { class: "cluster-toggle" }, [box, " 也包括判为非知识产权而婉拒的问题"]);
+  }
+
+  function heading() {
+    return wy.el("div", { class: "row cluster-head" }, [wy.el("h2", { text: "未答好的问题聚类" }), declinedToggle()]);
+  }
 
   function reasons(c) {
     return Object.keys(c.reasons).map(function (k) { return (REASON[k] || k) + " " + c.reasons[k]; }).join(" · ");
@@ -66,7 +80,7 @@
 
   function render(data) {
     wy.clear(root);
-    root.appendChild(wy.el("h2", { text: "未答好的问题聚类" }));
+    root.appendChild(heading());
     root.appendChild(wy.el("dl", { class: "kpis" }, [
       ["未答好的问题", data.questions], ["参与聚类", data.considered], ["成组的问题", data.clustered], ["问题组", data.clusters.length]
     ].map(function (k) { return wy.el("div", { class: "kpi" }, [wy.el("dt", { text: k[0] }), wy.el("dd", { text: String(k[1]) })]); })));
@@ -75,23 +89,26 @@
     data.clusters.forEach(function (c, i) { list.appendChild(card(c, i)); });
     root.appendChild(list);
     if (data.note) root.appendChild(wy.el("p", { class: "muted", text: "注：" + data.note }));
-    root.appendChild(wy.el("p", { class: "muted", text: "注：“未答好”= 只列出可能相关依据、转人工或被点 👎 的问题（脱敏后的文字，超过保存期限的不再参与）。" +
+    root.appendChild(wy.el("p", { class: "muted", text: "注：“未答好”= 只列出可能相关依据、转人工或被点 👎 的问题" +
+      (data.declined ? "，以及判为非知识产权而婉拒的问题" : "") + "（脱敏后的文字，超过保存期限的不再参与）。" +
       "趋势比较所选日期前后两半的数量。生成的草稿在管理后台“待审条目”中撰写回答并发布。" }));
   }
 
   function load(from, to) {
     var mine = ++seq;
+    range = { from: from, to: to };
     wy.clear(root);
-    root.appendChild(wy.el("h2", { text: "未答好的问题聚类" }));
+    root.appendChild(heading());
     root.appendChild(wy.el("p", { class: "status", text: "正在聚类……" }));
-    wy.get("/api/admin/analytics/clusters?from=" + encodeURIComponent(from) + "&to=" + encodeURIComponent(to)).then(function (data) {
+    var q = "from=" + encodeURIComponent(from) + "&to=" + encodeURIComponent(to) + (withDeclined ? "&declined=true" : "");
+    wy.get("/api/admin/analytics/clusters?" + q).then(function (data) {
       if (mine !== seq) return;
       render(data);
       root.setAttribute("data-range", data.start + "/" + data.end);
     }).catch(function (e) {
       if (mine !== seq) return;
       wy.clear(root);
-      root.appendChild(wy.el("h2", { text: "未答好的问题聚类" }));
+      root.appendChild(heading());
       root.appendChild(wy.el("p", { class: "error", text: "聚类失败：" + e.message }));
     });
   }
