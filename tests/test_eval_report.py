@@ -68,7 +68,7 @@ def test_a_later_report_shows_each_figure_before_and_after_and_which_way_it_move
     rows = {line.split(" | ")[0].lstrip("| "): line for line in markdown.read_text(encoding="utf-8").splitlines()}
     assert rows["MRR@10, test realistic"] == "| MRR@10, test realistic | 0.800 | 0.850 | +0.050 better |"
     assert rows["handed over, test"] == "| handed over, test | 20.0% | 25.0% | +5.0 pp worse |"
-    assert rows["p95, 50 users"] == "| p95, 50 users | 100 ms | 80 ms | -20 (-20%) better |"
+    assert rows["p95, 50 users"] == "| p95, 50 users | 100 ms | 80.0 ms | -20 (-20%) better |"
     assert rows["confident threshold"].endswith("| = |")
     assert "compared with the report of 2026-11-01 09:00 UTC, commit abc1234" in markdown.read_text(encoding="utf-8")
 

@@ -23,6 +23,7 @@ SHOWN = {
     "handed_over": "handed over",
     "declined": "declined as not IP",
     "silent": "silent",
+    "other": "other (form, information)",
 }
 
 

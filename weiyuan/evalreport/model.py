@@ -30,7 +30,7 @@ def format_value(value: float | None, kind: str) -> str:
     if kind == "share":
         return f"{value:.1%}"
     if kind == "ms":
-        return f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms"
+        return f"{value:.0f} ms" if value >= 100 else f"{value:.1f} ms"
     if kind == "MB":
         return f"{value:,.0f} MB"
     if kind == "count":
