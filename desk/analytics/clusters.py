@@ -174,7 +174,8 @@ def _main_ip_type(members: Sequence[Question]) -> str | None:
     return max(counts, key=lambda t: (counts[t], -IP_TYPES.index(t)))
 
 
-def _labels(unit: np.ndarray, threshold: float) -> np.ndarray:
+def cluster_labels(unit: np.ndarray, threshold: float) -> np.ndarray:
+    """Agglomerative labels of unit vectors under a cosine distance threshold (average linkage)."""
     if len(unit) < 2:
         return np.zeros(len(unit), dtype=int)
     from sklearn.cluster import AgglomerativeClustering  # loaded when an admin asks, not with every desk import
@@ -201,7 +202,7 @@ def cluster_questions(
     matrix = np.asarray(vectors, dtype=np.float64)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     unit = matrix / np.where(norms == 0, 1.0, norms)
-    labels = _labels(unit, threshold)
+    labels = cluster_labels(unit, threshold)
     middle = _halves(period)
     clusters = []
     for label in sorted(set(labels.tolist())):

@@ -237,3 +237,40 @@ def eval_all(
     console.print(f"报告：{markdown}")
     if not complete:
         raise typer.Exit(1)
+
+
+@eval_app.command("clusters")
+def eval_clusters(
+    thresholds: Annotated[str, typer.Option(help="逗号分隔的余弦距离阈值")] = "0.04,0.06,0.08,0.10,0.12,0.15",
+) -> None:
+    """检验未答好问题聚类的距离阈值：把每个知识库条目的问题和问法当作一个话题，看聚类能否还原话题。"""
+    import numpy as np
+    from sklearn.metrics import adjusted_rand_score
+
+    from desk.analytics.clusters import cluster_labels
+    from index.loader import load_corpus
+    from index.runtime import make_retriever
+
+    settings = get_settings()
+    retriever = make_retriever(settings)
+    corpus = load_corpus(settings.knowledge_dir)
+    texts = [(e.id, q) for e in corpus.entries for q in (e.question, *e.variants)]
+    with console.status(f"嵌入 {len(texts)} 个问题……"):
+        vectors = retriever.embedder.embed_queries([retriever.search_text(q) for _, q in texts])
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    topic = np.array([t for t, _ in texts])
+    same = topic[:, None] == topic[None, :]
+    upper = np.triu_indices(len(texts), 1)
+    table = Table(title=f"聚类阈值（{len(texts)} 个问题，{len(set(topic.tolist()))} 个条目各为一个话题）")
+    for column in ("阈值", "同组问题对的精确率", "召回率", "调整兰德指数", "≥2 条的组"):
+        table.add_column(column, justify="right")
+    for value in (float(t) for t in thresholds.split(",")):
+        labels = cluster_labels(unit, value)
+        together = labels[:, None] == labels[None, :]
+        hits = int((together & same)[upper].sum())
+        precision = hits / max(int(together[upper].sum()), 1)
+        recall = hits / max(int(same[upper].sum()), 1)
+        groups = int((np.bincount(labels) >= 2).sum())
+        ari = adjusted_rand_score(topic, labels)
+        table.add_row(f"{value:.2f}", f"{precision:.3f}", f"{recall:.3f}", f"{ari:.3f}", str(groups))
+    console.print(table)
