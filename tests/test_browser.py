@@ -278,10 +278,12 @@ def _chat_in_background(base: str) -> _Chatter:
     return chatter
 
 
-QUESTION = "深圳的工厂，我们的实用新型专利被竞争对手拿去申请了德国专利，怎么办"
+#: a question the knowledge base answers only tentatively (probable tier; its confidence sits between
+#: the two thresholds, so an edit of nearby entries can move it: re-check with the stack if this test fails there)
+QUESTION = "深圳的厂，我们的实用新型专利被对手在国外申请了，怎么办"
 EXPERT_ANSWER = (
     "这种情况属于在国外被抢先申请。建议：1. 尽快整理我方在先研发和公开的证据（图纸、样品、销售记录、"
-    "展会资料）；2. 查询该德国申请的公开文本和审查状态；3. 在德国提出异议或无效程序，需委托当地专利代理；"
+    "展会资料）；2. 查询对方在该国申请的公开文本和审查状态；3. 在该国提出异议或无效程序，需委托当地专利代理；"
     "4. 可申请国家海外知识产权纠纷应对指导中心的指导。"
 )
 
