@@ -72,7 +72,8 @@ def retrieval_and_calibration(
     article_map = corpus_article_map(retriever, settings.root / "eval")
 
     retrieval = Section("Retrieval")
-    rows, bars = [], {"R@1": [], "R@10": [], "MRR@10": []}  # type: ignore[var-annotated]
+    rows: list[str] = []
+    bars: dict[str, list[float]] = {"R@1": [], "R@10": [], "MRR@10": []}
     groups = []
     test_questions: list[Question] = []
     for split in QUICK_SPLITS if quick else SPLITS:
@@ -109,14 +110,12 @@ def retrieval_and_calibration(
 
     started = time.perf_counter()
     tick("calibration on test")
-    calibration = _calibration(settings, retriever, search, test_questions, plot_dir)
+    calibration = _calibration(settings, search, test_questions, plot_dir)
     calibration.seconds = time.perf_counter() - started
     return [retrieval, calibration]
 
 
-def _calibration(
-    settings: Settings, retriever: object, search: SearchFn, questions: list[Question], plot_dir: Path
-) -> Section:
+def _calibration(settings: Settings, search: SearchFn, questions: list[Question], plot_dir: Path) -> Section:
     """The serving calibration (eval/calibration.json) scored on the test split it was not fitted on."""
     from index.confidence import Calibration
 
