@@ -74,13 +74,21 @@ def page(browser: Any) -> Iterator[Any]:
     assert not errors, f"JavaScript errors on the page: {errors}"
 
 
-def until(condition: Any, timeout: float = 20.0) -> None:
-    """Poll a Python condition (our pages' CSP forbids the string evaluation wait_for_function uses)."""
+def until(condition: Any, timeout: float = 20.0, page: Any = None) -> None:
+    """Poll a Python condition (our pages' CSP forbids the string evaluation wait_for_function uses).
+
+    A condition that reads only Python state set by Playwright callbacks (a held route, say) must
+    pass the page: Playwright's sync API dispatches those callbacks only while one of its own calls
+    runs, so the poll then waits with ``page.wait_for_timeout`` instead of ``time.sleep``.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return
-        time.sleep(0.2)
+        if page is None:
+            time.sleep(0.2)
+        else:
+            page.wait_for_timeout(200)
     raise AssertionError("condition not met in time")
 
 

@@ -139,7 +139,7 @@ def test_a_slow_answer_for_an_earlier_range_does_not_replace_the_chosen_one(page
     page.route("**/api/admin/analytics?from=2026-02-*", lambda route: held.append(route))  # answered later
     login(page, base, "admin")
     page.goto(f"{base}/admin/analytics?from=2026-02-01&to=2026-03-03")
-    until(lambda: len(held) == 1)
+    until(lambda: len(held) == 1, page=page)  # the route callback runs only inside a Playwright call
     page.fill("#from", "2026-03-01")
     page.click("#range button[type=submit]")
     until(lambda: page.get_attribute("#panels", "data-range") == "2026-03-01/2026-03-03")
