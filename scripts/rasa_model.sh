@@ -7,6 +7,11 @@ export RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN
 inputs=$(find config.yml bot/domain.yml bot/data knowledge/lexicon requirements/rasa.lock -type f | LC_ALL=C sort)
 hash=$(cat $inputs | sha256sum | cut -c1-16)
 model="var/rasa/models/weiyuan-$hash.tar.gz"
+# One training at a time: a second caller (the test session's early start, `weiyuan serve`)
+# waits here and then finds the model the first one trained.
+mkdir -p var/rasa
+exec 9>var/rasa/.train.lock
+flock 9
 if [ ! -f "$model" ]; then
   echo "==> training the Rasa model (inputs changed; about 2-4 minutes)" >&2
   mkdir -p var/rasa/models

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -68,6 +70,29 @@ def cli_env(settings: Settings) -> dict[str, str]:
         }
     )
     return env
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Start training the Rasa model as soon as the session is known to need it.
+
+    Training is mostly one core's work; the index build that the same tests need uses
+    both. Started here, the training overlaps the build and the unit tests instead of
+    following them (about a third of a fresh CI run's test time). ``scripts/rasa_model.sh``
+    serialises callers, so the ``stack`` fixture later waits for this training and then
+    finds its model; if it failed, the fixture trains again and reports the error.
+    """
+    if not any("stack" in getattr(item, "fixturenames", ()) for item in items):
+        return
+    if not (ROOT / ".venv-rasa" / "bin" / "rasa").is_file():
+        return
+
+    def train() -> None:
+        from weiyuan.stack import rasa_model
+
+        with contextlib.suppress(Exception):  # the fixture trains again and reports the error
+            rasa_model(Settings())
+
+    threading.Thread(target=train, name="rasa-train", daemon=True).start()
 
 
 @pytest.fixture(scope="session")
