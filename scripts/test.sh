@@ -13,4 +13,5 @@ echo "==> mypy"
 echo "==> import-linter (imports only point down the layers)"
 .venv/bin/lint-imports --no-cache
 echo "==> pytest"
-exec .venv/bin/python -m pytest -p no:cacheprovider "$@"
+# the slowest tests are listed at the end, so that the suite's time can be watched from the CI log
+exec .venv/bin/python -m pytest -p no:cacheprovider --durations=15 "$@"
