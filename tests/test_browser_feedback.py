@@ -39,7 +39,13 @@ def test_a_thumbs_down_asks_why_offers_an_expert_and_the_dashboard_shows_the_rea
     page.click("#weiyuan-widget .launcher")
     page.wait_for_selector("#weiyuan-widget .panel.open")
     ask(page, QUESTION)
-    page.wait_for_selector("#weiyuan-widget .msg.bot .rate button", timeout=60000)
+    # the bot's first reply to the question, whatever it is, so that a failure says what the bot did
+    first = page.locator("#weiyuan-widget .msg.user ~ .msg.bot").first
+    try:
+        first.wait_for(timeout=90000)
+    except Exception as exc:
+        raise AssertionError("no reply: " + page.inner_text("#weiyuan-widget .panel")) from exc
+    assert first.locator(".rate button").count(), "no rated answer: " + page.inner_text("#weiyuan-widget .log")
     answer = page.locator("#weiyuan-widget .msg.bot:has(.rate)").last
     assert not answer.locator(".why").count()  # nothing asked before a 👎
 
