@@ -16,8 +16,6 @@ import asyncio
 import json
 import logging
 import os
-import platform
-import re
 import statistics
 import sys
 import time
@@ -27,24 +25,21 @@ os.environ.setdefault("TF_INTRA_OP_PARALLELISM_THREADS", "1")
 os.environ.setdefault("TF_INTER_OP_PARALLELISM_THREADS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import yaml  # after the thread settings, which TensorFlow reads on import
+# after the thread settings, which TensorFlow reads on import
 from rasa.core.agent import Agent
+from rasa.shared.nlu.training_data.loading import load_data
 from rasa.utils.log_utils import configure_structlog
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # core/machine.py is standard library only, so it imports here too
+from core.machine import cpu_model  # noqa: E402
+
 MESSAGES = ROOT / "eval" / "nlu_blind_test.yml"
-_ANNOTATION = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
 
 
 def messages(path: Path) -> list[str]:
-    """The plain text of every example (entity annotations removed)."""
-    out = []
-    for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
-        for line in str(block.get("examples", "")).splitlines():
-            line = line.strip()
-            if line.startswith("- "):
-                out.append(_ANNOTATION.sub(r"\1", line[2:]))
-    return out
+    """The plain text of every example, read by Rasa's own loader (entity annotations removed)."""
+    return [str(example.get("text")) for example in load_data(str(path)).intent_examples]
 
 
 async def cpu_ms_per_parse(model: str, texts: list[str], passes: int = 3) -> list[float]:
@@ -70,7 +65,7 @@ def main() -> None:
         results.append({"model": model, "messages": len(texts), "runs_ms": runs, "median_ms": statistics.median(runs)})
         print(f"{model}: {statistics.median(runs):.2f} ms of CPU per parsed message (passes {runs})")
     out = ROOT / "bench" / "results" / "nlu_parse.json"
-    record = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": platform.processor() or platform.machine()}
+    record = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": cpu_model()}
     out.write_text(json.dumps(record | {"results": results}, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
