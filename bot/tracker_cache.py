@@ -32,6 +32,27 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 
+def _write_ahead_log(engine: Any) -> None:
+    """SQLite in write-ahead-log mode, every commit still synced (``synchronous=FULL``).
+
+    Rasa opens the file in SQLite's default rollback-journal mode: each turn's commit creates,
+    syncs and deletes a journal file besides syncing the database.  In WAL mode a commit appends
+    to one log and syncs it once: about a third of the CPU and of the wall time per commit
+    (``python -m bench.sqlite_commit``: 0.37 -> 0.13 ms of CPU, 0.71 -> 0.25 ms wall), equally
+    durable with ``synchronous=FULL``; and a turn's read no longer waits while the retention job
+    (``desk/retention.py``) deletes old events.  The mode is stored in the file.
+    """
+
+    def pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
+
+    sa.event.listen(engine, "connect", pragmas)
+    engine.dispose()  # connections opened before the listener (table creation) are reopened with it
+
+
 @dataclass
 class _Entry:
     tracker: DialogueStateTracker
@@ -45,6 +66,8 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     def __init__(self, *args: Any, cache_size: int | str = 500, cache_seconds: float | str = 3600, **kwargs: Any):
         super().__init__(*args, **kwargs)
+        if self.engine.dialect.name == "sqlite":
+            _write_ahead_log(self.engine)
         self.cache_size = int(cache_size)
         self.cache_seconds = float(cache_seconds)
         self._entries: OrderedDict[str, _Entry] = OrderedDict()

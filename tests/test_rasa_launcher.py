@@ -457,3 +457,23 @@ def test_action_server_calls_share_one_kept_connection_and_survive_a_restart() -
     """Rasa's calls to the action server reuse one connection (issue 12) and still behave as Rasa's:
     same parameters, headers and errors, and a restarted server is reached again."""
     run_in_rasa(KEPT)
+
+
+def test_domain_emptiness_is_decided_as_rasas_own_and_once() -> None:
+    run_in_rasa(
+        r"""
+import sys
+sys.path.insert(0, "bot")
+from rasa.shared.core.domain import Domain
+rasa_is_empty = Domain.is_empty
+import run_rasa
+run_rasa._domain_emptiness_once()
+for domain in (Domain.load("bot/domain.yml"), Domain.empty(), Domain.from_dict({"intents": ["greet"]})):
+    assert domain.is_empty() is rasa_is_empty(domain), domain
+    assert domain.is_empty() is rasa_is_empty(domain)
+# a copy (Rasa deep-copies domains) decides afresh and the same
+loaded = Domain.load("bot/domain.yml")
+import copy
+assert copy.deepcopy(loaded).is_empty() is False and Domain.empty().is_empty() is True
+"""
+    )

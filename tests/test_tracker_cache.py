@@ -156,3 +156,19 @@ def test_memory_is_bounded_by_count_and_idle_time() -> None:
         assert not off._entries
         """
     )
+
+
+def test_the_sqlite_store_logs_ahead_and_syncs_every_commit() -> None:
+    # a turn's commit is one synced append to the log, not a journal file created, synced and
+    # deleted; the conversation reads back as Rasa's own store reads it
+    run_in_rasa(
+        """
+        import sqlite3
+        await turn(cached, "wal", "你好")
+        with cached.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert sqlite3.connect(db).execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # kept in the file
+        await same("wal")
+        """
+    )
