@@ -2,7 +2,8 @@
 
 A policy file records dates, not a status: ``effective_date``, the file of
 the text that replaces it (``superseded_by``, which applies from its own
-effective date) and ``repealed_on``.  The status follows from the **law
+effective date, or from ``superseded_on`` when the successor is not shipped) and
+``repealed_on``.  The status follows from the **law
 date** (setting ``law_date``, default today), so on 2027-01-01 the 2026
 商标法 takes over from the 2019 text without anyone editing a file, and a test
 can set the date.
@@ -24,6 +25,8 @@ def resolve_law_date(value: dt.date | None) -> dt.date:
 
 
 def _successor_start(policy: Policy, by_path: dict[str, Policy]) -> dt.date | None:
+    if policy.meta.superseded_on:  # a successor the corpus does not hold
+        return policy.meta.superseded_on
     target = policy.meta.superseded_by
     if not target:
         return None
@@ -46,6 +49,8 @@ def apply_law_date(policies: list[Policy], day: dt.date) -> tuple[list[Policy], 
             status, note = "repealed", f"已于 {meta.repealed_on:%Y-%m-%d} 废止：{meta.repealed_by or ''}".rstrip("：")
         elif replaced_from and replaced_from <= day:
             status, note = "superseded", f"已被 {replaced_from:%Y-%m-%d} 起施行的新版本取代"
+            if meta.superseded_on:
+                note += f"：{meta.superseded_by or '新版本'}，本知识库未收录新文本"
         elif start and start > day:
             status, note = "not_yet_in_force", f"{start:%Y-%m-%d} 起施行，目前尚未施行"
         else:

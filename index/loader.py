@@ -134,7 +134,12 @@ def load_corpus(root: Path, law_date: dt.date | None = None) -> Corpus:
     paths = {p.path for p in corpus.policies}
     for policy in corpus.policies:
         target = policy.meta.superseded_by
-        if target and target not in paths and not any(p.path.startswith(POLICY_DIR + "/") for p in problems):
+        if (
+            target
+            and not policy.meta.superseded_on
+            and target not in paths
+            and not any(p.path.startswith(POLICY_DIR + "/") for p in problems)
+        ):
             problems.append(KnowledgeProblem(policy.path, 2, f"superseded_by 指向的文件不存在：{target}"))
     corpus.policies, corpus.next_change = apply_law_date(corpus.policies, corpus.law_date)
     # a change of status (a revision taking effect) must make a refresh publish a new version

@@ -88,6 +88,8 @@ class PolicyMeta(_Strict):
     version: str | None = None
     #: the file of the text that replaces this one (``policies/...``); it applies from its effective_date
     superseded_by: str | None = None
+    #: for a successor that is not shipped: the day it took effect (``superseded_by`` then names it in words)
+    superseded_on: dt.date | None = None
     #: what repealed this text, and from when
     repealed_by: str | None = None
     repealed_on: dt.date | None = None

@@ -125,6 +125,25 @@ def test_a_reference_to_a_repealed_text_fails_the_build_with_file_and_line(knowl
     assert load_corpus(knowledge, dt.date(2026, 11, 29))
 
 
+def test_a_text_replaced_by_one_the_corpus_lacks_stops_answering_on_that_day(knowledge: Path) -> None:
+    # a local regulation revised by a text that is not shipped: no successor file, a date and a name
+    old = knowledge / "policies" / "law" / "trademark-excerpt.md"
+    old.write_text(
+        old.read_text("utf-8").replace(
+            "aliases: [商标法]\n",
+            "aliases: [商标法]\nsuperseded_by: 测试用修订文本\nsuperseded_on: '2026-01-01'\n",
+            1,
+        ),
+        encoding="utf-8",
+    )
+    assert _statuses(knowledge, dt.date(2025, 12, 31))["trademark-excerpt.md"] == "in_force"
+    with pytest.raises(KnowledgeError) as caught:  # the entries cite it as current
+        load_corpus(knowledge, dt.date(2026, 1, 1))
+    problem = caught.value.problems[0]
+    assert problem.path == "entries/test-entries.yaml" and "historical" in problem.reason
+    assert "2026-01-01" in problem.reason and "测试用修订文本" in problem.reason and "未收录新文本" in problem.reason
+
+
 def test_shipped_corpus_today_and_on_the_trademark_law_day() -> None:
     today = load_corpus(ROOT / "knowledge", dt.date(2026, 11, 29))
     status = {(p.meta.title, p.meta.promulgated.year if p.meta.promulgated else None): p.status for p in today.policies}
@@ -133,6 +152,7 @@ def test_shipped_corpus_today_and_on_the_trademark_law_day() -> None:
     assert status[("中华人民共和国商标法", 2019)] == "in_force"
     assert status[("中华人民共和国商标法", 2026)] == "not_yet_in_force"
     assert status[("中华人民共和国植物新品种保护条例", 2025)] == "in_force"
+    assert status[("山东省专利条例", 2013)] == "superseded"  # revised 2025, in force 2026-01-01, not shipped
     repealed = [p for p in today.policies if "具体应用法律若干问题的解释" in p.meta.title and "刑事" in p.meta.title]
     assert repealed and all(p.status == "repealed" for p in repealed)
     assert today.next_change == dt.date(2027, 1, 1)
