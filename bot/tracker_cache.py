@@ -40,7 +40,8 @@ def _write_ahead_log(engine: Any) -> None:
     to one log and syncs it once: about a third of the CPU and of the wall time per commit
     (``python -m bench.sqlite_commit``: 0.37 -> 0.13 ms of CPU, 0.71 -> 0.25 ms wall), equally
     durable with ``synchronous=FULL``; and a turn's read no longer waits while the retention job
-    (``desk/retention.py``) deletes old events.  The mode is stored in the file.
+    (``desk/retention.py``) deletes old events.  The mode is stored in the file.  The same pragmas
+    as the app's own database (``store/db.py``), which this Rasa-venv module cannot import.
     """
 
     def pragmas(dbapi_connection: Any, _record: Any) -> None:

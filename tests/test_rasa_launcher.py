@@ -475,5 +475,11 @@ for domain in (Domain.load("bot/domain.yml"), Domain.empty(), Domain.from_dict({
 loaded = Domain.load("bot/domain.yml")
 import copy
 assert copy.deepcopy(loaded).is_empty() is False and Domain.empty().is_empty() is True
+# decided once: a second call does not serialise the domain again
+def refuse():
+    raise AssertionError("as_dict called again")
+loaded.is_empty()
+loaded.as_dict = refuse
+assert loaded.is_empty() is False
 """
     )
